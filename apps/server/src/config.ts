@@ -1,0 +1,125 @@
+import os from "node:os";
+import path from "node:path";
+import { KodoError } from "./lib/errors.js";
+
+/** Where kodo keeps everything it owns. One home per installation (or per test). */
+export interface HomePaths {
+  root: string;
+  /** embedded Postgres data directory */
+  pgData: string;
+  /** embedded Postgres log file */
+  pgLog: string;
+  /** OpenCode's XDG state dirs and pidfile live below this */
+  opencode: string;
+  /** run artifacts: runs/<runId>/… */
+  runs: string;
+  logs: string;
+  /** written by `kodo serve`: how a CLI finds the running server */
+  serverFile: string;
+}
+
+export function homePaths(root: string): HomePaths {
+  const abs = path.resolve(root);
+  return {
+    root: abs,
+    pgData: path.join(abs, "pg", "data"),
+    pgLog: path.join(abs, "pg", "postgres.log"),
+    opencode: path.join(abs, "opencode"),
+    runs: path.join(abs, "runs"),
+    logs: path.join(abs, "logs"),
+    serverFile: path.join(abs, "server.json"),
+  };
+}
+
+/** The model endpoint every agent call goes to (any OpenAI-compatible chat-completions API). */
+export interface ModelConfig {
+  baseUrl: string;
+  apiKey: string;
+  /** model id as the endpoint knows it */
+  model: string;
+  /** USD per million tokens, for the ledger's cost column */
+  cost: { input: number; output: number; cacheRead: number; cacheWrite: number };
+}
+
+export interface KodoConfig {
+  home: HomePaths;
+  /** external Postgres; when undefined kodo starts its embedded one */
+  databaseUrl: string | undefined;
+  model: ModelConfig | undefined;
+  /** no agent progress for this long → abort, AGENT_STALLED */
+  agentStallMs: number;
+  /** overall deadline of one agent turn */
+  agentTurnTimeoutMs: number;
+  /** seed of the Random port; undefined → seeded from the run id */
+  randomSeed: string | undefined;
+  /** one explicit DBOS application version per release, shared by every process */
+  applicationVersion: string;
+  /** attempts CompilePlan makes when the plan is not valid JSON of the plan schema */
+  planAttempts: number;
+}
+
+export const APPLICATION_VERSION = "kodo-0.1.0";
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new KodoError("CONFIG_INVALID", `${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function costFromEnv(env: NodeJS.ProcessEnv): ModelConfig["cost"] {
+  const zero = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  const raw = env["KODO_MODEL_COST"];
+  if (raw === undefined || raw === "") return zero;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new KodoError("CONFIG_INVALID", "KODO_MODEL_COST must be JSON like {\"input\":3,\"output\":15} (USD per million tokens)");
+  }
+  if (typeof parsed !== "object" || parsed === null) {
+    throw new KodoError("CONFIG_INVALID", "KODO_MODEL_COST must be a JSON object");
+  }
+  const record = parsed as Record<string, unknown>;
+  const pick = (key: keyof typeof zero): number => {
+    const value = record[key];
+    if (value === undefined) return 0;
+    if (typeof value !== "number" || value < 0) {
+      throw new KodoError("CONFIG_INVALID", `KODO_MODEL_COST.${key} must be a non-negative number`);
+    }
+    return value;
+  };
+  return { input: pick("input"), output: pick("output"), cacheRead: pick("cacheRead"), cacheWrite: pick("cacheWrite") };
+}
+
+export function modelFromEnv(env: NodeJS.ProcessEnv): ModelConfig | undefined {
+  const baseUrl = env["KODO_MODEL_BASE_URL"];
+  if (baseUrl === undefined || baseUrl === "") return undefined;
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new KodoError("CONFIG_INVALID", `KODO_MODEL_BASE_URL is not a URL: ${baseUrl}`);
+  }
+  const model = env["KODO_MODEL"];
+  if (model === undefined || model === "") {
+    throw new KodoError("CONFIG_INVALID", "KODO_MODEL must name the model id when KODO_MODEL_BASE_URL is set");
+  }
+  return { baseUrl, apiKey: env["KODO_MODEL_API_KEY"] ?? "", model, cost: costFromEnv(env) };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KodoConfig {
+  const home = env["KODO_HOME"] && env["KODO_HOME"] !== "" ? env["KODO_HOME"] : path.join(os.homedir(), ".kodo");
+  return {
+    home: homePaths(home),
+    databaseUrl: env["DATABASE_URL"] && env["DATABASE_URL"] !== "" ? env["DATABASE_URL"] : undefined,
+    model: modelFromEnv(env),
+    agentStallMs: numberFromEnv(env, "KODO_AGENT_STALL_MS", 120_000),
+    agentTurnTimeoutMs: numberFromEnv(env, "KODO_AGENT_TURN_TIMEOUT_MS", 30 * 60_000),
+    randomSeed: env["KODO_RANDOM_SEED"] && env["KODO_RANDOM_SEED"] !== "" ? env["KODO_RANDOM_SEED"] : undefined,
+    applicationVersion: env["KODO_APP_VERSION"] && env["KODO_APP_VERSION"] !== "" ? env["KODO_APP_VERSION"] : APPLICATION_VERSION,
+    planAttempts: numberFromEnv(env, "KODO_PLAN_ATTEMPTS", 3),
+  };
+}
