@@ -1,1 +1,6 @@
-export {};
+export { startKodo, type Kodo, type StartOptions } from "./kodo.js";
+export { runDemo, type DemoOptions, type DemoResult } from "./demo/run-demo.js";
+export { loadConfig, homePaths, type KodoConfig, type HomePaths, type ModelConfig } from "./config.js";
+export { KodoError, isKodoError, describeError, type ErrorCode } from "./lib/errors.js";
+export { loadScript, parseScript } from "./model/scripted/script.js";
+export { startScriptedModelServer, type ScriptedModelServer } from "./model/scripted/server.js";

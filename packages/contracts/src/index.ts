@@ -1,1 +1,3 @@
 export * from "./status.js";
+export * from "./api.js";
+export * from "./events.js";

@@ -19,7 +19,12 @@ export type ErrorCode =
   | "REPO_DIRTY"
   | "WORKTREE_FAILED"
   | "WORKTREE_REQUIRED"
+  | "WORKTREE_CONFLICT"
+  | "WORKTREE_DIRTY"
   | "GIT_FAILED"
+  | "WORKTREE_CHANGED"
+  | "PLAN_DECISION_TIMEOUT"
+  | "INTERRUPTED"
   // agent and model
   | "AGENT_STALLED"
   | "AGENT_FAILED"
@@ -31,6 +36,7 @@ export type ErrorCode =
   | "MISSION_TIMEOUT"
   // infrastructure
   | "DB_UNAVAILABLE"
+  | "MIGRATION_MISMATCH"
   | "OPENCODE_START_FAILED"
   | "HTTP_TIMEOUT"
   | "SCRIPT_INVALID"

@@ -1,0 +1,130 @@
+import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
+import type { Pool } from "pg";
+import {
+  ActivityItem,
+  ApiError,
+  ApprovePlanRequest,
+  CreateTaskRequest,
+  ExecuteResponse,
+  Health,
+  RejectPlanRequest,
+  Run,
+  Task,
+  TaskStatus,
+} from "@kodo/contracts";
+import { KodoError } from "../lib/errors.js";
+import type { KodoService } from "../service/kodo-service.js";
+import type { EventHub } from "../service/event-hub.js";
+import { errorResponse, validationError } from "./errors.js";
+import { eventStream } from "./sse.js";
+
+export interface AppDeps {
+  service: KodoService;
+  pool: Pool;
+  hub: EventHub;
+  health: () => Promise<z.infer<typeof Health>>;
+  /** who the API records as the decider of plan approvals */
+  actor?: string;
+  heartbeatMs?: number;
+}
+
+const errors = {
+  400: { description: "bad input", content: { "application/json": { schema: ApiError } } },
+  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
+  409: { description: "conflict with the current state", content: { "application/json": { schema: ApiError } } },
+  422: { description: "the request is well-formed but cannot be done", content: { "application/json": { schema: ApiError } } },
+} as const;
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+const TaskIdParam = z.object({ id: z.string().min(1).max(100) });
+const RunIdParam = TaskIdParam;
+
+const routes = {
+  createTask: createRoute({ method: "post", path: "/api/tasks", request: { body: body(CreateTaskRequest) }, responses: { 201: json(Task, "the task"), ...errors } }),
+  listTasks: createRoute({
+    method: "get",
+    path: "/api/tasks",
+    request: { query: z.object({ status: TaskStatus.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+    responses: { 200: json(z.object({ tasks: z.array(Task) }), "tasks, newest first"), 400: errors[400] },
+  }),
+  getTask: createRoute({ method: "get", path: "/api/tasks/{id}", request: { params: TaskIdParam }, responses: { 200: json(Task, "the task"), ...errors } }),
+  executeTask: createRoute({
+    method: "post",
+    path: "/api/tasks/{id}/execute",
+    request: { params: TaskIdParam },
+    responses: { 202: json(ExecuteResponse, "the run was started in the background"), ...errors },
+  }),
+  getRun: createRoute({ method: "get", path: "/api/runs/{id}", request: { params: RunIdParam }, responses: { 200: json(Run, "the run"), ...errors } }),
+  approvePlan: createRoute({
+    method: "post",
+    path: "/api/runs/{id}/approve-plan",
+    request: { params: RunIdParam, body: { required: false, content: { "application/json": { schema: ApprovePlanRequest } } } },
+    responses: { 200: json(Run, "the plan is approved; the build starts"), ...errors },
+  }),
+  rejectPlan: createRoute({
+    method: "post",
+    path: "/api/runs/{id}/reject-plan",
+    request: { params: RunIdParam, body: body(RejectPlanRequest) },
+    responses: { 200: json(Run, "the plan is rejected; the run ends Rejected"), ...errors },
+  }),
+  cancelRun: createRoute({ method: "post", path: "/api/runs/{id}/cancel", request: { params: RunIdParam }, responses: { 200: json(Run, "the run is cancelled"), ...errors } }),
+  activity: createRoute({
+    method: "get",
+    path: "/api/sessions/{id}/activity",
+    request: { params: TaskIdParam, query: z.object({ after: z.coerce.number().int().min(0).optional() }) },
+    responses: { 200: json(z.object({ items: z.array(ActivityItem) }), "what the session did"), 400: errors[400] },
+  }),
+  health: createRoute({ method: "get", path: "/api/health", responses: { 200: json(Health, "kodo is up") } }),
+};
+
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) return errorResponse(c, validationError(result.error));
+      return undefined;
+    },
+  });
+  const actor = deps.actor ?? "api";
+  const { service } = deps;
+
+  app.onError((error, c) => {
+    if (error instanceof SyntaxError || (error instanceof Error && error.message.includes("Malformed JSON"))) {
+      return errorResponse(c, new KodoError("BAD_REQUEST", "the request body is not valid JSON"));
+    }
+    return errorResponse(c, error);
+  });
+  app.notFound((c) => errorResponse(c, new KodoError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.openapi(routes.createTask, async (c) => c.json(await service.createTask(c.req.valid("json")), 201));
+  app.openapi(routes.listTasks, async (c) => {
+    const query = c.req.valid("query");
+    return c.json({ tasks: await service.listTasks({ ...(query.status === undefined ? {} : { status: query.status }), ...(query.limit === undefined ? {} : { limit: query.limit }) }) }, 200);
+  });
+  app.openapi(routes.getTask, async (c) => c.json(await service.getTask(c.req.valid("param").id), 200));
+  app.openapi(routes.executeTask, async (c) => c.json(await service.executeTask(c.req.valid("param").id), 202));
+  app.openapi(routes.getRun, async (c) => c.json(await service.getRun(c.req.valid("param").id), 200));
+  app.openapi(routes.approvePlan, async (c) => {
+    const raw = await c.req.text();
+    let comment: string | undefined;
+    if (raw.trim() !== "") {
+      const parsed = ApprovePlanRequest.safeParse(JSON.parse(raw));
+      if (!parsed.success) throw validationError(parsed.error);
+      comment = parsed.data.comment;
+    }
+    return c.json(await service.approvePlan(c.req.valid("param").id, actor, comment), 200);
+  });
+  app.openapi(routes.rejectPlan, async (c) => c.json(await service.rejectPlan(c.req.valid("param").id, c.req.valid("json").reason, actor), 200));
+  app.openapi(routes.cancelRun, async (c) => c.json(await service.cancelRun(c.req.valid("param").id), 200));
+  app.openapi(routes.activity, async (c) => c.json({ items: await service.sessionActivity(c.req.valid("param").id, c.req.valid("query").after ?? 0) }, 200));
+  app.openapi(routes.health, async (c) => c.json(await deps.health(), 200));
+
+  app.get("/api/events", (c) => eventStream(c, deps.pool, deps.hub, { heartbeatMs: deps.heartbeatMs ?? 15_000 }));
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "kodo API", version: "0.1.0", description: "A durable, governed control plane for OpenCode coding agents." },
+  });
+  return app;
+}

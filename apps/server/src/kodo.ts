@@ -1,0 +1,220 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import type { KodoConfig } from "./config.js";
+import { openDatabase, type Database } from "./db/database.js";
+import { KodoError } from "./lib/errors.js";
+import { createRandom, systemClock, type Clock, type Random } from "./lib/ports.js";
+import { isWithin } from "./lib/paths.js";
+import { ModelLedger } from "./model/ledger.js";
+import { createApp } from "./http/app.js";
+import { ActivityRecorder } from "./service/activity-recorder.js";
+import { EventHub } from "./service/event-hub.js";
+import { KodoService } from "./service/kodo-service.js";
+import { startOpenCodeServer, type OpenCodeServer } from "./agent/server-supervisor.js";
+import { createAgentRuntime } from "./agent/runtime.js";
+import { provideStepServices } from "./workflow/steps/services.js";
+import { launchWorker, migrateSystemDatabase, RunControl, shutdownWorker } from "./workflow/runtime.js";
+import { reconcileRuns } from "./service/reconcile.js";
+
+export interface StartOptions {
+  config: KodoConfig;
+  host?: string;
+  /** 0 picks a free port */
+  port?: number;
+  /** run workflows in this process (default true); false = API only, runs are served by other workers */
+  worker?: boolean;
+  /** a stable executor id: a restarted worker with the same id recovers its own pending runs */
+  executorId?: string;
+  clock?: Clock;
+  random?: Random;
+  log?: (line: string) => void;
+}
+
+export interface Kodo {
+  url: string;
+  port: number;
+  database: Database;
+  service: KodoService;
+  opencode: OpenCodeServer | undefined;
+  stop(): Promise<void>;
+}
+
+const SYSTEM_MIGRATION_LOCK = 0x6b6f646e;
+
+function assertLoopbackOrAllowed(host: string): void {
+  const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1";
+  if (!loopback) {
+    throw new KodoError("CONFIG_INVALID", `refusing to listen on ${host}: kodo binds to loopback only until API auth is configured`);
+  }
+}
+
+/**
+ * Starts one kodo process: database (embedded unless DATABASE_URL), schema and DBOS migrations
+ * (once, under a lock), the OpenCode server and the DBOS worker (unless `worker: false`), the
+ * event hub and the HTTP API. `stop()` ends everything it started, in reverse order.
+ */
+export async function startKodo(options: StartOptions): Promise<Kodo> {
+  const { config } = options;
+  const log = options.log ?? (() => undefined);
+  const host = options.host ?? "127.0.0.1";
+  assertLoopbackOrAllowed(host);
+  const worker = options.worker ?? true;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? createRandom(config.randomSeed);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${String(error)}`));
+    stops.length = 0;
+  };
+
+  try {
+    await mkdir(config.home.logs, { recursive: true });
+    const database = await openDatabase({
+      ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+      dataDir: config.home.pgData,
+      logFile: config.home.pgLog,
+    });
+    stops.push(() => database.close());
+    log(`database ready (${database.embedded === undefined ? "external" : "embedded"})`);
+
+    await migrateSystemOnce(database);
+    const control = await RunControl.create(database.url, config.applicationVersion, path.join(config.home.logs, "dbos.log"));
+    stops.push(() => control.close());
+
+    let opencode: OpenCodeServer | undefined;
+    let onCancel: ((runId: string) => Promise<void>) | undefined;
+    if (worker) {
+      if (config.model === undefined) {
+        throw new KodoError(
+          "CONFIG_INVALID",
+          "no model is configured: set KODO_MODEL_BASE_URL, KODO_MODEL_API_KEY and KODO_MODEL (any OpenAI-compatible endpoint), or run `kodo model serve --script FILE` and point KODO_MODEL_BASE_URL at it",
+        );
+      }
+      const recorder = new ActivityRecorder(database.pool);
+      opencode = await startOpenCodeServer({
+        stateDir: config.home.opencode,
+        model: { baseUrl: config.model.baseUrl, apiKey: config.model.apiKey, model: config.model.model },
+        logFile: path.join(config.home.logs, "opencode.log"),
+        onEvent: (event) => recorder.record(event),
+        onRestart: (info) => log(`opencode restarted (${info.restarts}) at ${info.url}`),
+      });
+      const server = opencode;
+      stops.push(async () => {
+        await recorder.flush();
+        await server.stop();
+      });
+      log(`opencode ready at ${server.url}`);
+      const runtime = createAgentRuntime(server);
+      const ledger = new ModelLedger(database.pool, runtime, {
+        clock,
+        cost: config.model.cost,
+        stallMs: config.agentStallMs,
+        timeoutMs: config.agentTurnTimeoutMs,
+      });
+      const worktreesRoot = path.join(config.home.root, "worktrees");
+      await mkdir(worktreesRoot, { recursive: true });
+      provideStepServices({ pool: database.pool, config, agent: runtime, ledger, clock, random, worktreesRoot });
+      onCancel = async (runId) => {
+        const sessions = await database.pool.query<{ session_id: string; directory: string }>(
+          `SELECT session_id, directory FROM kodo.sessions WHERE run_id = $1`,
+          [runId],
+        );
+        for (const row of sessions.rows) {
+          await runtime.abort({ sessionId: row.session_id, directory: row.directory }).catch(() => undefined);
+        }
+      };
+      await launchWorker({
+        systemDatabaseUrl: database.url,
+        applicationVersion: config.applicationVersion,
+        executorId: options.executorId ?? process.env["KODO_EXECUTOR_ID"] ?? "kodo-local",
+        concurrency: 4,
+        logFile: path.join(config.home.logs, "dbos.log"),
+      });
+      stops.push(async () => {
+        await shutdownWorker();
+        provideStepServices(undefined);
+      });
+      const report = await reconcileRuns(database.pool, control, clock);
+      for (const line of report) log(line);
+    }
+
+    const hub = new EventHub(database.pool, database.url);
+    await hub.start();
+    stops.push(() => hub.close());
+
+    const service = new KodoService({ pool: database.pool, control, clock, random, ...(onCancel === undefined ? {} : { onCancel }) });
+    const server = opencode;
+    const app = createApp({
+      service,
+      pool: database.pool,
+      hub,
+      health: async () => ({
+        ok: true,
+        version: config.applicationVersion,
+        database: database.embedded === undefined ? "external" : "embedded",
+        opencode: { url: server?.url ?? null, restarts: server?.restarts ?? 0, healthy: server !== undefined },
+        worker,
+      }),
+    });
+    const { httpServer, port } = await listen(app.fetch, host, options.port ?? 7433);
+    stops.push(() => closeServer(httpServer));
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+    await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
+    stops.push(() => rm(config.home.serverFile, { force: true }));
+    log(`kodo listening on ${url}`);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      database,
+      service,
+      opencode,
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function migrateSystemOnce(database: Database): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock($1)`, [SYSTEM_MIGRATION_LOCK]);
+    await migrateSystemDatabase(database.url);
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock($1)`, [SYSTEM_MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ httpServer: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const httpServer = serve({ fetch, hostname: host, port }, (info: AddressInfo) => resolve({ httpServer, port: info.port }));
+    httpServer.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new KodoError("CONFIG_INVALID", `port ${port} on ${host} is in use: pick another with --port (0 picks a free one)`)
+          : error,
+      );
+    });
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if ("closeAllConnections" in server && typeof server.closeAllConnections === "function") server.closeAllConnections();
+  });
+}
+
+export { isWithin };

@@ -1,0 +1,104 @@
+import type { Pool } from "pg";
+import type { AgentEvent } from "../agent/event-types.js";
+import { upsertActivity } from "../store/activity.js";
+import { withTransaction } from "../db/database.js";
+
+interface SessionOwner {
+  runId: string | null;
+  taskId: string | null;
+}
+
+/**
+ * Turns the OpenCode event stream into the session activity store: one row per message and per
+ * part, upserted by id (OpenCode repeats updates), each change also published as an event.
+ * Writes are applied in arrival order; streaming deltas are not stored (the final part is).
+ */
+export class ActivityRecorder {
+  readonly #pool: Pool;
+  readonly #owners = new Map<string, SessionOwner>();
+  #chain: Promise<void> = Promise.resolve();
+  #failures = 0;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Resolves when everything received so far is written. */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  record(event: AgentEvent): void {
+    const item = toItem(event);
+    if (item === undefined) return;
+    this.#chain = this.#chain
+      .then(async () => {
+        const owner = await this.#ownerOf(item.sessionId);
+        await withTransaction(this.#pool, (tx) => upsertActivity(tx, { ...item, ...owner }));
+      })
+      .catch(() => {
+        this.#failures += 1;
+      });
+  }
+
+  async #ownerOf(sessionId: string): Promise<SessionOwner> {
+    const known = this.#owners.get(sessionId);
+    if (known !== undefined) return known;
+    const result = await this.#pool.query<{ run_id: string; task_id: string }>(
+      `SELECT s.run_id, r.task_id FROM kodo.sessions s JOIN kodo.runs r ON r.id = s.run_id WHERE s.session_id = $1`,
+      [sessionId],
+    );
+    const row = result.rows[0];
+    if (row === undefined) return { runId: null, taskId: null };
+    const owner = { runId: row.run_id, taskId: row.task_id };
+    this.#owners.set(sessionId, owner);
+    return owner;
+  }
+}
+
+type Item = { sessionId: string; itemId: string; messageId: string | null; kind: string; data: Record<string, unknown> };
+
+function toItem(event: AgentEvent): Item | undefined {
+  switch (event.type) {
+    case "message.updated":
+      return {
+        sessionId: event.sessionId,
+        itemId: event.messageId,
+        messageId: event.messageId,
+        kind: "message",
+        data: { role: event.role, completed: event.completed, finish: event.finish ?? null, error: event.error ?? null },
+      };
+    case "part.updated":
+      if (event.partType === "step-start" || event.partType === "step-finish") return undefined;
+      return {
+        sessionId: event.sessionId,
+        itemId: event.partId,
+        messageId: event.messageId,
+        kind: event.partType,
+        data: { text: event.text ?? null, tool: event.tool ?? null, state: event.state ?? null },
+      };
+    case "permission.asked":
+      return {
+        sessionId: event.sessionId,
+        itemId: event.id,
+        messageId: null,
+        kind: "permission",
+        data: { permission: event.permission, patterns: event.patterns },
+      };
+    case "session.error":
+      if (event.sessionId === undefined) return undefined;
+      return {
+        sessionId: event.sessionId,
+        itemId: `error:${event.error?.name ?? "unknown"}`,
+        messageId: null,
+        kind: "error",
+        data: { name: event.error?.name ?? null, message: event.error?.message ?? null },
+      };
+    default:
+      return undefined;
+  }
+}

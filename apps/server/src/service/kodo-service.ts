@@ -1,0 +1,148 @@
+import type { Pool } from "pg";
+import {
+  CreateTaskRequest,
+  type ActivityItem,
+  type Run,
+  type Task,
+  type TaskStatus,
+  type ExecuteResponse,
+} from "@kodo/contracts";
+import { withTransaction } from "../db/database.js";
+import { KodoError } from "../lib/errors.js";
+import { newId, type Clock, type Random } from "../lib/ports.js";
+import { canonicalJson, sha256Hex } from "../model/op-key.js";
+import { appendEvent } from "../store/events.js";
+import { recordPlanDecision } from "../store/plan-approvals.js";
+import { changeRunStatus, findRun, insertRun, isUniqueViolation, loadRunView } from "../store/runs.js";
+import { findTask, insertTask, listTaskRows, toTask, usageBy } from "../store/tasks.js";
+import { listActivity } from "../store/activity.js";
+import type { RunControl } from "../workflow/runtime.js";
+import { inspectRepo } from "../workspace/worktree.js";
+
+export interface ServiceDeps {
+  pool: Pool;
+  control: RunControl;
+  clock: Clock;
+  random: Random;
+  /** called after a cancel is recorded, to abort the run's agent session if this process runs it */
+  onCancel?: (runId: string) => Promise<void>;
+}
+
+/**
+ * What the API, the CLI and the board can do with kodo. Every write is one transaction that
+ * also carries its event (and, for runs, the DBOS enqueue or message), so nothing is half-done.
+ */
+export class KodoService {
+  readonly #deps: ServiceDeps;
+
+  constructor(deps: ServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async createTask(input: unknown): Promise<Task> {
+    const request = CreateTaskRequest.parse(input);
+    const repo = await inspectRepo(request.repoPath, request.baseRef);
+    const { pool, clock, random } = this.#deps;
+    for (let tries = 0; ; tries += 1) {
+      const id = newId("tsk", clock, random);
+      try {
+        await withTransaction(pool, (tx) =>
+          insertTask(tx, {
+            id,
+            title: request.title,
+            prompt: request.prompt,
+            repoPath: repo.repoRoot,
+            baseRef: request.baseRef,
+            options: {
+              planApproval: request.planApproval,
+              ...(request.planDecisionTimeoutSeconds === undefined ? {} : { planDecisionTimeoutSeconds: request.planDecisionTimeoutSeconds }),
+            },
+            at: clock.now(),
+          }),
+        );
+        return await this.getTask(id);
+      } catch (error) {
+        if (tries < 5 && isUniqueViolation(error, "tasks_pkey")) continue;
+        throw error;
+      }
+    }
+  }
+
+  async listTasks(filter: { status?: TaskStatus; limit?: number } = {}): Promise<Task[]> {
+    const rows = await listTaskRows(this.#deps.pool, { ...(filter.status === undefined ? {} : { status: filter.status }), limit: filter.limit ?? 200 });
+    const usage = await usageBy(this.#deps.pool, "task_id", rows.map((row) => row.id));
+    return rows.map((row) => toTask(row, usage.get(row.id)));
+  }
+
+  async getTask(id: string): Promise<Task> {
+    const row = await findTask(this.#deps.pool, id);
+    if (row === undefined) throw new KodoError("NOT_FOUND", `task ${id} not found`, { details: { taskId: id } });
+    const usage = await usageBy(this.#deps.pool, "task_id", [id]);
+    return toTask(row, usage.get(id));
+  }
+
+  /** Starts a run in the background and returns at once; a second run while one is active is refused. */
+  async executeTask(taskId: string): Promise<ExecuteResponse> {
+    const { pool, clock, random, control } = this.#deps;
+    for (let tries = 0; ; tries += 1) {
+      const runId = newId("run", clock, random);
+      try {
+        await withTransaction(pool, async (tx) => {
+          const task = await tx.query(`SELECT id FROM kodo.tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+          if (task.rowCount === 0) throw new KodoError("NOT_FOUND", `task ${taskId} not found`, { details: { taskId } });
+          await insertRun(tx, { id: runId, taskId, at: clock.now() });
+          await control.enqueueRun(tx, runId);
+        });
+        return { runId, taskId, status: "Todo" };
+      } catch (error) {
+        if (tries < 5 && isUniqueViolation(error, "runs_pkey")) continue;
+        throw error;
+      }
+    }
+  }
+
+  async getRun(id: string): Promise<Run> {
+    const run = await loadRunView(this.#deps.pool, id);
+    if (run === undefined) throw new KodoError("NOT_FOUND", `run ${id} not found`, { details: { runId: id } });
+    return run;
+  }
+
+  async approvePlan(runId: string, decidedBy: string, comment?: string): Promise<Run> {
+    return this.#decide(runId, "approved", comment ?? null, decidedBy);
+  }
+
+  async rejectPlan(runId: string, reason: string, decidedBy: string): Promise<Run> {
+    return this.#decide(runId, "rejected", reason, decidedBy);
+  }
+
+  async #decide(runId: string, decision: "approved" | "rejected", reason: string | null, decidedBy: string): Promise<Run> {
+    const { pool, clock, control } = this.#deps;
+    await withTransaction(pool, async (tx) => {
+      const run = await findRun(tx, runId, true);
+      if (run === undefined) throw new KodoError("NOT_FOUND", `run ${runId} not found`, { details: { runId } });
+      const result = await recordPlanDecision(tx, { runId, decision, reason, decidedBy, planHash: sha256Hex(canonicalJson(run.plan)), at: clock.now() });
+      // The message wakes the waiting workflow; it commits with the decision or not at all.
+      if (result.recorded) await control.sendPlanDecision(tx, runId);
+    });
+    return this.getRun(runId);
+  }
+
+  /** Cancels an active run: the workflow is cancelled, its agent session aborted, the status written. */
+  async cancelRun(runId: string, reason = "cancelled by user"): Promise<Run> {
+    const { pool, clock, control } = this.#deps;
+    const run = await findRun(pool, runId);
+    if (run === undefined) throw new KodoError("NOT_FOUND", `run ${runId} not found`, { details: { runId } });
+    if (["Done", "Failed", "Rejected", "Cancelled"].includes(run.status)) {
+      throw new KodoError("RUN_NOT_ACTIVE", `run ${runId} is ${run.status}; only an active run can be cancelled`, { details: { runId, status: run.status } });
+    }
+    await withTransaction(pool, (tx) => appendEvent(tx, { type: "run.cancel_requested", taskId: run.task_id, runId }));
+    await control.cancel(runId);
+    await this.#deps.onCancel?.(runId);
+    await withTransaction(pool, (tx) => changeRunStatus(tx, { runId, to: "Cancelled", reason, at: clock.now() }));
+    return this.getRun(runId);
+  }
+
+  async sessionActivity(sessionId: string, afterSeq = 0): Promise<ActivityItem[]> {
+    return listActivity(this.#deps.pool, sessionId, afterSeq);
+  }
+}
