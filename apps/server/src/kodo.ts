@@ -4,6 +4,7 @@ import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import type { KodoConfig } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { resolvePostgresDir } from "./db/home-location.js";
 import { KodoError } from "./lib/errors.js";
 import { createRandom, systemClock, type Clock, type Random } from "./lib/ports.js";
 import { isWithin } from "./lib/paths.js";
@@ -13,7 +14,7 @@ import { ActivityRecorder } from "./service/activity-recorder.js";
 import { EventHub } from "./service/event-hub.js";
 import { KodoService } from "./service/kodo-service.js";
 import { startOpenCodeServer, type OpenCodeServer } from "./agent/server-supervisor.js";
-import { createAgentRuntime } from "./agent/runtime.js";
+import { createOpenCodeRuntime } from "./agent/runtime.js";
 import { provideStepServices } from "./workflow/steps/services.js";
 import { launchWorker, migrateSystemDatabase, RunControl, shutdownWorker } from "./workflow/runtime.js";
 import { reconcileRuns } from "./service/reconcile.js";
@@ -71,15 +72,16 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
 
   try {
     await mkdir(config.home.logs, { recursive: true });
+    const pgDir = config.databaseUrl === undefined ? await resolvePostgresDir(path.dirname(config.home.pgData)) : path.dirname(config.home.pgData);
     const database = await openDatabase({
       ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
-      dataDir: config.home.pgData,
-      logFile: config.home.pgLog,
+      dataDir: path.join(pgDir, path.basename(config.home.pgData)),
+      logFile: path.join(pgDir, path.basename(config.home.pgLog)),
     });
     stops.push(() => database.close());
     log(`database ready (${database.embedded === undefined ? "external" : "embedded"})`);
 
-    await migrateSystemOnce(database);
+    await migrateSystemOnce(database, path.join(config.home.logs, "dbos.log"));
     const control = await RunControl.create(database.url, config.applicationVersion, path.join(config.home.logs, "dbos.log"));
     stops.push(() => control.close());
 
@@ -106,7 +108,8 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         await server.stop();
       });
       log(`opencode ready at ${server.url}`);
-      const runtime = createAgentRuntime(server);
+      const runtime = createOpenCodeRuntime(server, { onRejectedAsk: (ask) => log(`rejected an unanswerable ask: ${JSON.stringify(ask)}`) });
+      stops.push(async () => runtime.close());
       const ledger = new ModelLedger(database.pool, runtime, {
         clock,
         cost: config.model.cost,
@@ -162,7 +165,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     stops.push(() => closeServer(httpServer));
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
-    await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid, databaseUrl: database.url }, null, 2)}\n`, { mode: 0o600 });
     stops.push(() => rm(config.home.serverFile, { force: true }));
     log(`kodo listening on ${url}`);
 
@@ -181,11 +184,11 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
   }
 }
 
-async function migrateSystemOnce(database: Database): Promise<void> {
+async function migrateSystemOnce(database: Database, logFile: string): Promise<void> {
   const client = await database.pool.connect();
   try {
     await client.query(`SELECT pg_advisory_lock($1)`, [SYSTEM_MIGRATION_LOCK]);
-    await migrateSystemDatabase(database.url);
+    await migrateSystemDatabase(database.url, logFile);
   } finally {
     await client.query(`SELECT pg_advisory_unlock($1)`, [SYSTEM_MIGRATION_LOCK]).catch(() => undefined);
     client.release();

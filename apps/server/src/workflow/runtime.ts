@@ -28,9 +28,20 @@ export function fileLogger(file: string): DLogger {
   };
 }
 
-/** Creates or migrates DBOS's system schema. Run once, before any process launches workflows. */
-export async function migrateSystemDatabase(url: string): Promise<void> {
-  await DBOS.migrate(url);
+/**
+ * Creates or migrates DBOS's system schema. Run once, before any process launches workflows.
+ * DBOS.migrate logs to the console with its own logger; its lines go to kodo's log file instead.
+ */
+export async function migrateSystemDatabase(url: string, logFile: string): Promise<void> {
+  const logger = fileLogger(logFile);
+  const saved = { info: console.info, log: console.log, warn: console.warn, debug: console.debug };
+  console.info = console.log = console.debug = (...args: unknown[]) => logger.info(args.map(String).join(" "));
+  console.warn = (...args: unknown[]) => logger.warn(args.map(String).join(" "));
+  try {
+    await DBOS.migrate(url);
+  } finally {
+    Object.assign(console, saved);
+  }
 }
 
 export interface WorkerOptions {
@@ -54,8 +65,10 @@ export async function launchWorker(options: WorkerOptions): Promise<void> {
     logger: fileLogger(options.logFile),
     listenQueues: [RUN_QUEUE],
   });
-  await DBOS.registerQueue(RUN_QUEUE, { workerConcurrency: options.concurrency, minPollingIntervalMs: 50, onConflict: "always_update" });
   await DBOS.launch();
+  // Queues are persisted in the system database, so they are registered once DBOS is up; the
+  // worker listens to the name from launch on.
+  await DBOS.registerQueue(RUN_QUEUE, { workerConcurrency: options.concurrency, minPollingIntervalMs: 50, onConflict: "always_update" });
 }
 
 export async function shutdownWorker(): Promise<void> {
