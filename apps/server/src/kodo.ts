@@ -39,6 +39,8 @@ export interface Kodo {
   database: Database;
   service: KodoService;
   opencode: OpenCodeServer | undefined;
+  /** how long each part of the start took, in ms (for `bench/` and `kodo serve --json`) */
+  timings: Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,14 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     stops.length = 0;
   };
 
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (part: string): void => {
+    const now = performance.now();
+    timings[part] = Math.round(now - mark);
+    mark = now;
+  };
+  const started = performance.now();
   try {
     await mkdir(config.home.logs, { recursive: true });
     const pgDir = config.databaseUrl === undefined ? await resolvePostgresDir(path.dirname(config.home.pgData)) : path.dirname(config.home.pgData);
@@ -80,10 +90,12 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     });
     stops.push(() => database.close());
     log(`database ready (${database.embedded === undefined ? "external" : "embedded"})`);
+    lap("postgres");
 
     await migrateSystemOnce(database, path.join(config.home.logs, "dbos.log"));
     const control = await RunControl.create(database.url, config.applicationVersion, path.join(config.home.logs, "dbos.log"));
     stops.push(() => control.close());
+    lap("dbosMigrate");
 
     let opencode: OpenCodeServer | undefined;
     let onCancel: ((runId: string) => Promise<void>) | undefined;
@@ -108,6 +120,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         await server.stop();
       });
       log(`opencode ready at ${server.url}`);
+      lap("opencode");
       const runtime = createOpenCodeRuntime(server, { onRejectedAsk: (ask) => log(`rejected an unanswerable ask: ${JSON.stringify(ask)}`) });
       stops.push(async () => runtime.close());
       const ledger = new ModelLedger(database.pool, runtime, {
@@ -139,6 +152,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         await shutdownWorker();
         provideStepServices(undefined);
       });
+      lap("dbosLaunch");
       const report = await reconcileRuns(database.pool, control, clock);
       for (const line of report) log(line);
     }
@@ -167,6 +181,8 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
 
     await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid, databaseUrl: database.url }, null, 2)}\n`, { mode: 0o600 });
     stops.push(() => rm(config.home.serverFile, { force: true }));
+    lap("http");
+    timings["total"] = Math.round(performance.now() - started);
     log(`kodo listening on ${url}`);
 
     let stopped: Promise<void> | undefined;
@@ -176,6 +192,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
       database,
       service,
       opencode,
+      timings,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -9,6 +9,16 @@ export const RUN_QUEUE = "kodo-runs";
 export const WORKFLOW_NAME = "RunTask";
 export const DBOS_APP_NAME = "kodo";
 
+/**
+ * The system database URL as DBOS gets it: the idle-in-transaction bound is set by the server at
+ * connect (DBOS's own per-connection SET races the first query and trips a pg deprecation).
+ */
+export function systemDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("options")) parsed.searchParams.set("options", "-c idle_in_transaction_session_timeout=60000");
+  return parsed.toString();
+}
+
 /** DBOS's own log goes to a file under the kodo home, never to the user's terminal. */
 export function fileLogger(file: string): DLogger {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -58,7 +68,8 @@ export async function launchWorker(options: WorkerOptions): Promise<void> {
   void runTaskWorkflow; // registered on import; referenced so the import is never elided
   DBOS.setConfig({
     name: DBOS_APP_NAME,
-    systemDatabaseUrl: options.systemDatabaseUrl,
+    systemDatabaseUrl: systemDatabaseUrl(options.systemDatabaseUrl),
+    systemDatabaseIdleTransactionTimeoutMs: 0,
     applicationVersion: options.applicationVersion,
     executorID: options.executorId,
     runMigrations: false,
@@ -88,8 +99,8 @@ export class RunControl {
     this.#applicationVersion = applicationVersion;
   }
 
-  static async create(systemDatabaseUrl: string, applicationVersion: string, logFile: string): Promise<RunControl> {
-    const client = await DBOSClient.create({ systemDatabaseUrl, applicationName: DBOS_APP_NAME, logger: fileLogger(logFile), systemDatabasePoolSize: 4 });
+  static async create(systemDatabaseUrl_: string, applicationVersion: string, logFile: string): Promise<RunControl> {
+    const client = await DBOSClient.create({ systemDatabaseUrl: systemDatabaseUrl(systemDatabaseUrl_), systemDatabaseIdleTransactionTimeoutMs: 0, applicationName: DBOS_APP_NAME, logger: fileLogger(logFile), systemDatabasePoolSize: 4 });
     return new RunControl(client, applicationVersion);
   }
 
