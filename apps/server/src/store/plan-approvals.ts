@@ -31,7 +31,8 @@ export async function findPlanDecision(db: Queryable, runId: string): Promise<Pl
 
 /**
  * Records the plan decision for a run waiting in PlanningReview (call inside a transaction).
- * The same decision again is idempotent (so a client can retry); a different one is a conflict.
+ * A run that is not waiting is a RUN_NOT_WAITING conflict. While it still waits, the same decision
+ * again is idempotent (so a client can retry); a different one is a CONFLICT.
  * Returns whether this call recorded it.
  */
 export async function recordPlanDecision(
@@ -41,15 +42,16 @@ export async function recordPlanDecision(
   const run = await findRun(db, input.runId, true);
   if (run === undefined) throw new KodoError("NOT_FOUND", `run ${input.runId} not found`);
   const existing = await findPlanDecision(db, input.runId);
+  if (run.status !== "PlanningReview") {
+    throw new KodoError("RUN_NOT_WAITING", `run ${input.runId} is ${run.status}, not waiting for a plan decision`, {
+      details: { runId: input.runId, status: run.status, ...(existing === undefined ? {} : { decision: existing.kind }) },
+    });
+  }
   if (existing !== undefined) {
+    // Still waiting for the workflow to pick it up: the same decision again is a safe retry.
     if (existing.kind === input.decision) return { recorded: false, decision: existing };
     throw new KodoError("CONFLICT", `the plan of run ${input.runId} was already ${existing.kind}`, {
       details: { runId: input.runId, decision: existing.kind },
-    });
-  }
-  if (run.status !== "PlanningReview") {
-    throw new KodoError("RUN_NOT_WAITING", `run ${input.runId} is ${run.status}, not waiting for a plan decision`, {
-      details: { runId: input.runId, status: run.status },
     });
   }
   await db.query(

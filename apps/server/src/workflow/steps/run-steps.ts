@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Plan, type Review, type TaskStatus } from "@kodo/contracts";
 import { agentInstructions, buildPrompt, planPrompt } from "../../domain/prompts.js";
-import { KodoError } from "../../lib/errors.js";
+import { KodoError, isKodoError } from "../../lib/errors.js";
 import { canonicalJson, sha256Hex } from "../../model/op-key.js";
 import { buildPermissions, planPermissions } from "../../agent/permissions.js";
 import { saveArtifact } from "../../store/artifacts.js";
@@ -129,16 +129,24 @@ export async function compilePlan(runId: string): Promise<StepOutcome<Plan>> {
     for (let attempt = 1; attempt <= config.planAttempts; attempt += 1) {
       const previous = problems.at(-1);
       const prompt = planPrompt(task, previous === undefined ? undefined : { attempt, problem: previous });
-      const answer = await ledger.call({
-        runId,
-        taskId: task.id,
-        stepId: "CompilePlan",
-        agent: "plan",
-        sessionId,
-        directory: worktree.path,
-        prompt,
-        schema: PLAN_JSON_SCHEMA,
-      });
+      let answer: Awaited<ReturnType<typeof ledger.call>>;
+      try {
+        answer = await ledger.call({
+          runId,
+          taskId: task.id,
+          stepId: "CompilePlan",
+          agent: "plan",
+          sessionId,
+          directory: worktree.path,
+          prompt,
+          schema: PLAN_JSON_SCHEMA,
+        });
+      } catch (error) {
+        // A turn that ended without structured output is invalid output like any other: try again.
+        if (!isStructuredOutputFailure(error)) throw error;
+        problems.push(`no structured output (${error instanceof Error ? error.message : String(error)})`);
+        continue;
+      }
       const parsed = Plan.safeParse(answer.structured ?? parseJsonText(answer.text));
       if (parsed.success) {
         await updateRunFields(pool, runId, { plan: parsed.data });
@@ -153,6 +161,12 @@ export async function compilePlan(runId: string): Promise<StepOutcome<Plan>> {
   } catch (error) {
     return failureOf(error);
   }
+}
+
+function isStructuredOutputFailure(error: unknown): boolean {
+  if (!isKodoError(error) || error.code !== "AGENT_FAILED") return false;
+  const cause = error.details?.["error"];
+  return typeof cause === "object" && cause !== null && (cause as { name?: unknown }).name === "StructuredOutputError";
 }
 
 function parseJsonText(text: string): unknown {
