@@ -1,0 +1,97 @@
+/**
+ * Watches one agent turn: no progress of the session for `stallMs` → AGENT_STALLED; the whole turn
+ * longer than `timeoutMs` → DEADLINE_EXCEEDED. Progress is any event of the session on the event
+ * stream (deltas included) except OpenCode's own retrying of a failing provider (it retries 5xx
+ * for about a minute; that is waiting, not progress). While the stream itself is down progress
+ * cannot be judged, so that time does not count as a stall (the overall deadline still holds).
+ */
+import { KodoError } from "../lib/errors.js";
+import { eventSessionId, type AgentEvent } from "./event-types.js";
+import type { AgentEventStream } from "./events.js";
+
+export interface TurnWatch {
+  /** aborted with the KodoError that ended the turn */
+  readonly signal: AbortSignal;
+  /** the stall or deadline error, once one fired */
+  readonly failure: KodoError | undefined;
+  readonly lastProgressAt: number;
+  dispose(): void;
+}
+
+/**
+ * Tells progress from OpenCode retrying a failing model call. While retrying it emits
+ * `session.status` retry, then busy when it tries again, then retry… (seen on 1.18.33): neither
+ * counts until something else of the session happens.
+ */
+export function progressJudge(): (event: AgentEvent) => boolean {
+  let retrying = false;
+  return (event) => {
+    if (event.type === "session.status") {
+      if (event.status === "retry") retrying = true;
+      return !retrying && event.status !== "retry";
+    }
+    if (event.type === "part.updated" && event.partType === "retry") return false;
+    retrying = false;
+    return true;
+  };
+}
+
+export function watchTurn(options: { events: AgentEventStream; sessionId: string; stallMs: number; timeoutMs: number }): TurnWatch {
+  const { events, sessionId, stallMs, timeoutMs } = options;
+  const controller = new AbortController();
+  const startedAt = performance.now();
+  let lastProgressAt = startedAt;
+  let failure: KodoError | undefined;
+  let stallTimer: NodeJS.Timeout | undefined;
+
+  const fail = (error: KodoError): void => {
+    if (failure !== undefined) return;
+    failure = error;
+    controller.abort(error);
+  };
+
+  const isProgress = progressJudge();
+  const unsubscribe = events.subscribe((event) => {
+    if (eventSessionId(event) === sessionId && isProgress(event)) lastProgressAt = performance.now();
+  });
+
+  const checkStall = (): void => {
+    const now = performance.now();
+    if (!events.connected) lastProgressAt = now;
+    const idle = now - lastProgressAt;
+    if (idle >= stallMs) {
+      fail(
+        new KodoError("AGENT_STALLED", `session ${sessionId} made no progress for ${Math.round(idle)} ms (stall limit ${stallMs} ms)`, {
+          retryable: false,
+          details: { sessionId, stallMs, idleMs: Math.round(idle), elapsedMs: Math.round(now - startedAt) },
+        }),
+      );
+      return;
+    }
+    stallTimer = setTimeout(checkStall, stallMs - idle + 1);
+  };
+  stallTimer = setTimeout(checkStall, stallMs);
+  const deadlineTimer = setTimeout(() => {
+    fail(
+      new KodoError("DEADLINE_EXCEEDED", `session ${sessionId}: the turn did not finish within ${timeoutMs} ms`, {
+        retryable: false,
+        details: { sessionId, timeoutMs },
+      }),
+    );
+  }, timeoutMs);
+
+  return {
+    signal: controller.signal,
+    get failure() {
+      return failure;
+    },
+    get lastProgressAt() {
+      return lastProgressAt;
+    },
+    dispose() {
+      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      clearTimeout(deadlineTimer);
+      unsubscribe();
+    },
+  };
+}
