@@ -45,7 +45,7 @@ describe("kill -9 in the middle of a build", () => {
     await until("PlanningReview", async () => ((await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`)).status === "PlanningReview" ? true : undefined));
     await ok(kodo.url, "POST", `/api/runs/${runId}/approve-plan`);
     await until("the build's model request", async () => ((model.stats().byRule["build-write-source"] ?? 0) >= 1 ? true : undefined), 60_000);
-    const leftover = JSON.parse(readFileSync(path.join(home, "opencode", "server.pid"), "utf8")) as { pid: number };
+    const leftover = JSON.parse(readFileSync(path.join(home, "opencode", "opencode.pid.json"), "utf8")) as { pid: number };
 
     await kodo.kill9();
     kodo = await startKodoProcess(env);
