@@ -67,6 +67,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? createRandom(config.randomSeed);
   const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop: ${String(error)}`));
     stops.length = 0;
@@ -123,11 +124,13 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
       lap("opencode");
       const runtime = createOpenCodeRuntime(server, { onRejectedAsk: (ask) => log(`rejected an unanswerable ask: ${JSON.stringify(ask)}`) });
       stops.push(async () => runtime.close());
+      recorder.reconcileWith((sessionId, directory) => runtime.messages({ sessionId, directory }));
       const ledger = new ModelLedger(database.pool, runtime, {
         clock,
         cost: config.model.cost,
         stallMs: config.agentStallMs,
         timeoutMs: config.agentTurnTimeoutMs,
+        stopping: () => stopping,
       });
       const worktreesRoot = path.join(config.home.root, "worktrees");
       await mkdir(worktreesRoot, { recursive: true });
@@ -185,6 +188,10 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     timings["total"] = Math.round(performance.now() - started);
     log(`kodo listening on ${url}`);
 
+    // First thing on stop: agent calls cut off from here on are interruptions, not failures.
+    stops.push(async () => {
+      stopping = true;
+    });
     let stopped: Promise<void> | undefined;
     return {
       url,

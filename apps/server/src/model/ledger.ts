@@ -92,6 +92,8 @@ export interface LedgerOptions {
   maxAttempts?: number;
   /** entries kept in the in-memory L1 cache */
   cacheSize?: number;
+  /** true while the process stops: a call cut off then stays pending, to be reconciled at the next start */
+  stopping?: () => boolean;
 }
 
 export function costOf(tokens: Tokens, cost: ModelConfig["cost"]): number {
@@ -119,7 +121,7 @@ export class ModelLedger {
   constructor(pool: Pool, agent: PromptPort, options: LedgerOptions) {
     this.#pool = pool;
     this.#agent = agent;
-    this.#options = { maxAttempts: 5, cacheSize: 1000, ...options };
+    this.#options = { maxAttempts: 5, cacheSize: 1000, stopping: () => false, ...options };
   }
 
   async call(call: LedgerCall): Promise<LedgerResult> {
@@ -194,6 +196,9 @@ export class ModelLedger {
       await this.#complete(opKey, attempt, call, response, Math.round(performance.now() - started));
       return { ...response, opKey, attempt, source: "live" };
     } catch (error) {
+      if (this.#options.stopping()) {
+        throw new KodoError("INTERRUPTED", `kodo is stopping: model call ${opKey} stays pending and is reconciled at the next start`, { retryable: true, cause: error });
+      }
       const details = isKodoError(error) ? error.toJSON() : { code: "MODEL_CALL_FAILED", message: describeError(error) };
       await this.#pool.query(
         `UPDATE kodo.model_calls SET status = 'failed', error = $2, duration_ms = $3, completed_at = $4 WHERE op_key = $1`,

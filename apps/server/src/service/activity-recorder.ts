@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import type { AgentEvent } from "../agent/event-types.js";
+import type { SessionMessage } from "../agent/session-messages.js";
 import { upsertActivity } from "../store/activity.js";
 import { withTransaction } from "../db/database.js";
 
@@ -18,9 +19,15 @@ export class ActivityRecorder {
   readonly #owners = new Map<string, SessionOwner>();
   #chain: Promise<void> = Promise.resolve();
   #failures = 0;
+  #messages: MessagesReader | undefined;
 
   constructor(pool: Pool) {
     this.#pool = pool;
+  }
+
+  /** Where to read a session back from after the event stream reconnects (the runtime, once it exists). */
+  reconcileWith(messages: MessagesReader): void {
+    this.#messages = messages;
   }
 
   get failures(): number {
@@ -33,16 +40,48 @@ export class ActivityRecorder {
   }
 
   record(event: AgentEvent): void {
+    if (event.type === "reconnected") {
+      this.#enqueue(() => this.#reconcile());
+      return;
+    }
     const item = toItem(event);
     if (item === undefined) return;
-    this.#chain = this.#chain
-      .then(async () => {
-        const owner = await this.#ownerOf(item.sessionId);
-        await withTransaction(this.#pool, (tx) => upsertActivity(tx, { ...item, ...owner }));
-      })
-      .catch(() => {
-        this.#failures += 1;
-      });
+    this.#enqueue(() => this.#write(item));
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#chain = this.#chain.then(work).catch(() => {
+      this.#failures += 1;
+    });
+  }
+
+  async #write(item: Item): Promise<void> {
+    const owner = await this.#ownerOf(item.sessionId);
+    await withTransaction(this.#pool, (tx) => upsertActivity(tx, { ...item, ...owner }));
+  }
+
+  /**
+   * OpenCode's stream cannot be resumed, so after a reconnect the sessions of active runs are read
+   * back from their messages; the upsert makes this a no-op for what was already recorded.
+   */
+  async #reconcile(): Promise<void> {
+    const read = this.#messages;
+    if (read === undefined) return;
+    const sessions = await this.#pool.query<{ session_id: string; directory: string }>(
+      `SELECT s.session_id, s.directory FROM kodo.sessions s JOIN kodo.runs r ON r.id = s.run_id
+        WHERE r.status NOT IN ('Done', 'Failed', 'Rejected', 'Cancelled')`,
+    );
+    for (const session of sessions.rows) {
+      for (const message of await read(session.session_id, session.directory)) {
+        await this.#write({
+          sessionId: session.session_id,
+          itemId: message.id,
+          messageId: message.id,
+          kind: "message",
+          data: { role: message.role, completed: message.completed, finish: message.finish ?? null, error: message.error ?? null },
+        });
+      }
+    }
   }
 
   async #ownerOf(sessionId: string): Promise<SessionOwner> {
@@ -59,6 +98,8 @@ export class ActivityRecorder {
     return owner;
   }
 }
+
+type MessagesReader = (sessionId: string, directory: string) => Promise<SessionMessage[]>;
 
 type Item = { sessionId: string; itemId: string; messageId: string | null; kind: string; data: Record<string, unknown> };
 

@@ -86,4 +86,31 @@ describe("kill -9 in the middle of a build", () => {
     }
     expect(model.stats().byRule["plan"]).toBe(1);
   });
+
+  it("a graceful stop in the middle of a build does not fail the run: it resumes at the next start", async () => {
+    const repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
+    kodo ??= await startKodoProcess(env);
+    const task = await ok<Task>(kodo.url, "POST", "/api/tasks", { ...DEMO_TASK, repoPath: repo });
+    const { runId } = await ok<ExecuteResponse>(kodo.url, "POST", `/api/tasks/${task.id}/execute`);
+    await until("PlanningReview", async () => ((await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`)).status === "PlanningReview" ? true : undefined));
+    const before = model.stats().byRule["build-write-source"] ?? 0;
+    await ok(kodo.url, "POST", `/api/runs/${runId}/approve-plan`);
+    await until("the build's model request", async () => ((model.stats().byRule["build-write-source"] ?? 0) > before ? true : undefined), 60_000);
+
+    expect(await kodo.stop()).toBe(0);
+    kodo = await startKodoProcess(env);
+    const done = await until(
+      "the resumed run to end",
+      async () => {
+        const run = await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`);
+        return ["Done", "Failed", "Cancelled"].includes(run.status) ? run : undefined;
+      },
+      180_000,
+    );
+    expect(done.error).toBeNull();
+    expect(done.status).toBe("Done");
+    const build = done.modelCalls.filter((call) => call.stepId === "Build");
+    expect(build.filter((call) => call.status === "completed")).toHaveLength(1);
+    expect(build.every((call) => call.status === "completed" || call.status === "interrupted")).toBe(true);
+  });
 });
