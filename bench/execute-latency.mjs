@@ -7,7 +7,7 @@ import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSampleRepo } from "../apps/server/dist/demo/sample-repo.js";
-import { tempHome, load, summarize, fmt, postJson } from "./lib.mjs";
+import { tempHome, load, summarize, fmt, leanClient } from "./lib.mjs";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -37,18 +37,19 @@ const kodo = {
     child.kill("SIGTERM");
   }),
 };
+const call = leanClient(kodo.url);
 try {
   const repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
   const tasks = [];
   await load(REQUESTS + WARMUP, 10, async () => {
-    tasks.push((await postJson(`${kodo.url}/api/tasks`, { title: "bench", prompt: "bench", repoPath: repo })).id);
+    tasks.push((await call("POST", "/api/tasks", { title: "bench", prompt: "bench", repoPath: repo })).id);
   });
   // warm-up: JIT, pool connections
-  await load(WARMUP, CONCURRENCY, async (i) => postJson(`${kodo.url}/api/tasks/${tasks[i]}/execute`));
-  await load(WARMUP, CONCURRENCY, async () => fetch(`${kodo.url}/api/health`).then((r) => r.json()));
+  await load(WARMUP, CONCURRENCY, async (i) => call("POST", `/api/tasks/${tasks[i]}/execute`));
+  await load(WARMUP, CONCURRENCY, async () => call("GET", "/api/health"));
 
-  const baseline = summarize(await load(REQUESTS, CONCURRENCY, async () => fetch(`${kodo.url}/api/health`).then((r) => r.json())));
-  const execute = summarize(await load(REQUESTS, CONCURRENCY, async (i) => postJson(`${kodo.url}/api/tasks/${tasks[WARMUP + i]}/execute`)));
+  const baseline = summarize(await load(REQUESTS, CONCURRENCY, async () => call("GET", "/api/health")));
+  const execute = summarize(await load(REQUESTS, CONCURRENCY, async (i) => call("POST", `/api/tasks/${tasks[WARMUP + i]}/execute`)));
   console.log(`execute latency, ${REQUESTS} requests, ${CONCURRENCY} concurrent clients (API-only process, embedded Postgres)`);
   console.log(`  GET /api/health (baseline)   p50 ${fmt(baseline.p50)}  p90 ${fmt(baseline.p90)}  p99 ${fmt(baseline.p99)}  max ${fmt(baseline.max)}`);
   console.log(`  POST …/execute               p50 ${fmt(execute.p50)}  p90 ${fmt(execute.p90)}  p99 ${fmt(execute.p99)}  max ${fmt(execute.max)}`);

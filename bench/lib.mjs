@@ -1,5 +1,6 @@
 // Shared helpers for kodo's benchmarks. Figures are printed, never asserted.
 import { chmod, mkdtemp } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
@@ -49,4 +50,34 @@ export async function postJson(url, body) {
   const payload = await response.json();
   if (!response.ok) throw new Error(`${url} → ${response.status} ${JSON.stringify(payload)}`);
   return payload;
+}
+
+/**
+ * A lean HTTP client for load generation (node:http, keep-alive, one socket per client): the
+ * figures should be kodo's, not the client's (undici's fetch costs more CPU per request here
+ * than the routes being measured).
+ */
+export function leanClient(base, sockets = 64) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  return (method, route, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(
+        `${base}${route}`,
+        { method, agent, headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+        (res) => {
+          const chunks = [];
+          res.on("data", (chunk) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode >= 300) reject(new Error(`${method} ${route} → ${res.statusCode} ${text}`));
+            else resolve(text.length > 0 ? JSON.parse(text) : undefined);
+          });
+        },
+      );
+      req.setTimeout(30_000, () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
 }
