@@ -30,8 +30,8 @@ export const CreateTaskRequest = z
   .strict();
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 
-export const Usage = z.object({
-  calls: z.number().int(),
+/** Tokens and cost of model calls, as the ledger records them. */
+const TokenCounts = z.object({
   tokensInput: z.number().int(),
   tokensOutput: z.number().int(),
   tokensReasoning: z.number().int(),
@@ -39,6 +39,8 @@ export const Usage = z.object({
   tokensCacheWrite: z.number().int(),
   costUsd: z.number(),
 });
+
+export const Usage = TokenCounts.extend({ calls: z.number().int() });
 export type Usage = z.infer<typeof Usage>;
 
 export const Task = z.object({
@@ -91,19 +93,13 @@ export const Review = z.object({
 });
 export type Review = z.infer<typeof Review>;
 
-export const ModelCall = z.object({
+export const ModelCall = TokenCounts.extend({
   opKey: z.string(),
   stepId: z.string(),
   attempt: z.number().int(),
   agent: z.string(),
   status: z.enum(["pending", "completed", "failed", "interrupted"]),
   modelId: z.string().nullable(),
-  tokensInput: z.number().int(),
-  tokensOutput: z.number().int(),
-  tokensReasoning: z.number().int(),
-  tokensCacheRead: z.number().int(),
-  tokensCacheWrite: z.number().int(),
-  costUsd: z.number(),
   durationMs: z.number().int().nullable(),
   createdAt: z.string(),
 });

@@ -36,6 +36,17 @@ afterAll(async () => {
   expect(await waitUntilGone(home, 15_000)).toEqual([]);
 }, 120_000);
 
+async function runEnded(runId: string): Promise<Run> {
+  return until(
+    "the resumed run to end",
+    async () => {
+      const run = await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`);
+      return ["Done", "Failed", "Cancelled"].includes(run.status) ? run : undefined;
+    },
+    180_000,
+  );
+}
+
 describe("kill -9 in the middle of a build", () => {
   it("resumes the run on restart and finishes it exactly once", async () => {
     const repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
@@ -52,14 +63,7 @@ describe("kill -9 in the middle of a build", () => {
 
     // The OpenCode server the dead kodo left behind was found and stopped.
     expect(() => process.kill(leftover.pid, 0)).toThrow();
-    const done = await until(
-      "the resumed run to end",
-      async () => {
-        const run = await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`);
-        return ["Done", "Failed", "Cancelled"].includes(run.status) ? run : undefined;
-      },
-      180_000,
-    );
+    const done = await runEnded(runId);
     expect(done.error).toBeNull();
     expect(done.status).toBe("Done");
     expect(done.history.map((change) => change.to)).toEqual(["Planning", "PlanningReview", "InProgress", "AiReview", "Done"]);
@@ -99,14 +103,7 @@ describe("kill -9 in the middle of a build", () => {
 
     expect(await kodo.stop()).toBe(0);
     kodo = await startKodoProcess(env);
-    const done = await until(
-      "the resumed run to end",
-      async () => {
-        const run = await ok<Run>(kodo!.url, "GET", `/api/runs/${runId}`);
-        return ["Done", "Failed", "Cancelled"].includes(run.status) ? run : undefined;
-      },
-      180_000,
-    );
+    const done = await runEnded(runId);
     expect(done.error).toBeNull();
     expect(done.status).toBe("Done");
     const build = done.modelCalls.filter((call) => call.stepId === "Build");
