@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import path from "node:path";
+import { z } from "zod";
 import { ExecuteResponse, Run, Task, isTerminal, type TaskStatus } from "@kodo/contracts";
 import { homePaths, loadConfig, type KodoConfig } from "../config.js";
 import { KodoError, describeError } from "../lib/errors.js";
@@ -93,6 +94,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`• sample repository   ${repo}`);
     kodo = await startKodo({ config, port: 0, log: (line) => say(`  ${line}`) });
     say(`• kodo API            ${kodo.url}  (OpenAPI: ${kodo.url}/api/openapi.json)\n`);
+
+    // The demo's home is its own: a run left over from an interrupted demo is cancelled, not resumed.
+    const previous = await api(kodo.url, "GET", "/api/tasks?limit=1000", (v) => z.object({ tasks: z.array(Task) }).parse(v));
+    for (const leftover of previous.tasks) {
+      if (leftover.currentRunId === null || isTerminal(leftover.status)) continue;
+      await api(kodo.url, "POST", `/api/runs/${leftover.currentRunId}/cancel`, (v) => Run.parse(v));
+      say(`  cancelled run ${leftover.currentRunId}, left over from an interrupted demo`);
+    }
 
     const task = await api(kodo.url, "POST", "/api/tasks", (v) => Task.parse(v), { ...DEMO_TASK, repoPath: repo });
     result.taskId = task.id;
