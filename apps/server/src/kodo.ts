@@ -7,7 +7,6 @@ import { openDatabase, type Database } from "./db/database.js";
 import { resolvePostgresDir } from "./db/home-location.js";
 import { KodoError } from "./lib/errors.js";
 import { createRandom, systemClock, type Clock, type Random } from "./lib/ports.js";
-import { isWithin } from "./lib/paths.js";
 import { ModelLedger } from "./model/ledger.js";
 import { createApp } from "./http/app.js";
 import { ActivityRecorder } from "./service/activity-recorder.js";
@@ -244,4 +243,3 @@ function closeServer(server: ServerType): Promise<void> {
   });
 }
 
-export { isWithin };
