@@ -22,8 +22,8 @@ export interface KodoProcess {
 }
 
 /** Starts the real `kodo serve` (the built CLI) as a child process and waits until it listens. */
-export async function startKodoProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<KodoProcess> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
+export async function startKodoProcess(env: Record<string, string>, timeoutMs = 90_000, extraArgs: string[] = []): Promise<KodoProcess> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
