@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const only = process.argv.slice(2);
-const all = ["execute-latency", "cold-start", "recovery"];
+const all = ["execute-latency", "cold-start", "recovery", "sandbox-cleanup", "executor-overhead"];
 let failed = false;
 for (const name of only.length > 0 ? only : all) {
   console.log(`\n== ${name} ==`);

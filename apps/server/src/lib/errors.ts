@@ -42,6 +42,14 @@ export type ErrorCode =
   | "SCRIPT_INVALID"
   | "CONFIG_INVALID"
   | "SERVER_NOT_RUNNING"
+  // sandbox
+  | "SANDBOX_UNAVAILABLE"
+  | "SANDBOX_SPEC_INVALID"
+  | "SANDBOX_FAILED"
+  // test verification
+  | "TEST_RUNNER_UNKNOWN"
+  | "TEST_RUNNER_UNAVAILABLE"
+  | "TEST_TARGET_INVALID"
   | "INTERNAL";
 
 export class KodoError extends Error {
