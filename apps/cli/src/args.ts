@@ -14,7 +14,7 @@ export interface OptionSpec {
   description: string;
 }
 
-export type CommandGroup = "server" | "tasks" | "runs";
+export type CommandGroup = "server" | "tasks" | "runs" | "policy";
 
 export interface CommandSpec {
   /** one or two words: "serve", "task create" */

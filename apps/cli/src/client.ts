@@ -8,11 +8,13 @@ import {
   ActivityItem,
   ApiError,
   ExecuteResponse,
+  RepoSettings,
   Run,
   StoredEvent,
   Task,
   type CreateTaskRequest,
   type TaskStatus,
+  type TestRunner,
 } from "@kodo/contracts";
 import { CliError, ExitCode, exitCodeForStatus } from "./errors.js";
 import { readEventStream, SseHttpError, SseTimeoutError, type SseFrame } from "./sse-reader.js";
@@ -107,6 +109,14 @@ export class KodoClient {
   }
 
   /** Every activity item of a session, following `after` page by page (bounded). */
+  repoSettings(repoPath: string): Promise<RepoSettings> {
+    return this.#request("GET", `/api/repos/settings?repoPath=${encodeURIComponent(repoPath)}`, RepoSettings);
+  }
+
+  putRepoSettings(settings: { repoPath: string; testRoots: string[]; runner?: TestRunner }): Promise<RepoSettings> {
+    return this.#request("PUT", "/api/repos/settings", RepoSettings, settings);
+  }
+
   async allSessionActivity(sessionId: string): Promise<ActivityItem[]> {
     const all: ActivityItem[] = [];
     let after = 0;
@@ -160,7 +170,7 @@ export class KodoClient {
     }
   }
 
-  async #request<T>(method: "GET" | "POST", path: string, schema: Schema<T>, body?: unknown): Promise<T> {
+  async #request<T>(method: "GET" | "POST" | "PUT", path: string, schema: Schema<T>, body?: unknown): Promise<T> {
     const what = `${method} ${path}`;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = this.#signal === undefined ? timeout : AbortSignal.any([timeout, this.#signal]);

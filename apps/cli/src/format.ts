@@ -81,6 +81,7 @@ export function formatRun(run: Run): string[] {
     lines.push(run.planApprovedAt === null ? "  (not approved)" : `  approved ${dateTime(run.planApprovedAt)}`);
   }
   if (run.history.length > 0) lines.push("", "history:", ...formatHistory(run));
+  if (run.attempts.some((attempt) => attempt.test !== null)) lines.push("", "attempts:", ...formatAttempts(run));
   if (run.review !== null) {
     const { stat } = run.review;
     lines.push("", `changed files (${stat.files}, +${stat.insertions} −${stat.deletions}):`);
@@ -89,6 +90,23 @@ export function formatRun(run: Run): string[] {
   }
   if (run.artifacts.length > 0) {
     lines.push("", "artifacts:", ...columns(run.artifacts.map((artifact) => ["  " + artifact.kind, artifact.path, `${artifact.bytes} bytes`])));
+  }
+  return lines;
+}
+
+/** One line per build attempt with its test result, then the failed tests (at most 5 each). */
+export function formatAttempts(run: Run): string[] {
+  const lines: string[] = [];
+  for (const attempt of run.attempts) {
+    const test = attempt.test;
+    if (test === null) {
+      lines.push(`  #${attempt.attempt}  not tested`);
+      continue;
+    }
+    const { passed, failed, errors, skipped } = test.counts;
+    const sandbox = test.sandboxed ? "" : "  (unsandboxed)";
+    lines.push(`  #${attempt.attempt}  ${test.class.padEnd(21)} ${passed} passed, ${failed} failed, ${errors} errors, ${skipped} skipped  ${(test.durationMs / 1000).toFixed(1)} s${sandbox}`);
+    for (const failure of test.failed.slice(0, 5)) lines.push(`        ✗ ${truncate(failure.id, 100)}: ${truncate(failure.message.replace(/\s+/g, " "), 120)}`);
   }
   return lines;
 }

@@ -7,11 +7,12 @@ const GROUP_TITLES: Record<CommandGroup, string> = {
   server: "Server",
   tasks: "Tasks",
   runs: "Runs",
+  policy: "Policy",
 };
 
 const EXIT_CODES = [
   "0 success",
-  "1 the operation failed (the run ended Failed/Rejected/Cancelled, or a server error)",
+  "1 the operation failed (the run ended Failed/Rejected/Cancelled, or a server error), or a policy check denied",
   "2 usage error",
   "3 not found",
   "4 conflict or invalid state (HTTP 409/422, 400 validation)",

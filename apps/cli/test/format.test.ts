@@ -1,7 +1,7 @@
 import type { ActivityItem } from "@kodo/contracts";
 import { describe, expect, it } from "vitest";
 import { ActivityLines, summarizeActivity } from "../src/format-events.js";
-import { formatRun, formatTaskTable, truncate } from "../src/format.js";
+import { formatAttempts, formatRun, formatTaskTable, truncate } from "../src/format.js";
 import { makeRun, makeTask } from "./support/fixtures.js";
 
 const item = (kind: string, data: Record<string, unknown>, itemId = "prt_1"): ActivityItem => ({
@@ -76,5 +76,36 @@ describe("task and run formatting", () => {
     expect(text).toMatch(/ {2}added {5}src\/slugify\.js {2}\+13 −0/);
     expect(text).toMatch(/ {2}modified {2}README\.md {7}\+1 −2/);
     expect(text).toContain("usage          0 model calls, 0 input + 0 output tokens, $0.0000");
+  });
+});
+
+describe("formatAttempts", () => {
+  it("shows each attempt's class, counts and failed tests", () => {
+    const view = {
+      class: "TEST_FAILURE" as const,
+      reason: "1 failed",
+      runner: "node",
+      command: ["node", "--test"],
+      counts: { passed: 2, failed: 1, errors: 0, skipped: 0, total: 3 },
+      failed: [{ id: "test/a.test.js > adds", message: "expected 3\n got 4" }],
+      durationMs: 1200,
+      exitCode: 1,
+      timedOut: false,
+      sandboxed: true,
+      notes: [],
+      artifacts: [],
+    };
+    const run = makeRun({
+      attempts: [
+        { attempt: 1, summary: "s", retryContext: null, test: { ...view, attempt: 1 } },
+        { attempt: 2, summary: "s", retryContext: null, test: { ...view, attempt: 2, class: "PASSED", failed: [], counts: { passed: 3, failed: 0, errors: 0, skipped: 0, total: 3 } } },
+      ],
+    });
+    const lines = formatAttempts(run);
+    expect(lines[0]).toContain("#1  TEST_FAILURE");
+    expect(lines[0]).toContain("2 passed, 1 failed");
+    expect(lines[1]).toContain("✗ test/a.test.js > adds: expected 3 got 4");
+    expect(lines[2]).toContain("#2  PASSED");
+    expect(formatRun(run).join("\n")).toContain("attempts:");
   });
 });

@@ -4,3 +4,4 @@ export { loadConfig, homePaths, type KodoConfig, type HomePaths, type ModelConfi
 export { KodoError, isKodoError, describeError, type ErrorCode } from "./lib/errors.js";
 export { loadScript, parseScript } from "./model/scripted/script.js";
 export { startScriptedModelServer, type ScriptedModelServer } from "./model/scripted/server.js";
+export { checkTestTarget, checkPathWithinRoot, type ScopeDecision, type ScopeCode } from "./verify/scope.js";

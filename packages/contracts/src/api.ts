@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TaskStatus } from "./status.js";
+import { Attempt, VerifyConfig } from "./verify.js";
 
 /** Errors on the wire: `{ error: { code, message, details? } }`. */
 export const ApiError = z.object({
@@ -26,6 +27,8 @@ export const CreateTaskRequest = z
     planApproval: PlanApprovalMode.default("manual"),
     /** how long the run waits for a plan decision before failing; default 7 days */
     planDecisionTimeoutSeconds: z.number().int().positive().max(30 * 24 * 3600).optional(),
+    /** verify the build with the repository's tests (build → test → fix loop) */
+    verify: VerifyConfig.optional(),
   })
   .strict();
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
@@ -52,6 +55,7 @@ export const Task = z.object({
   status: TaskStatus,
   currentRunId: z.string().nullable(),
   planApproval: PlanApprovalMode,
+  verify: VerifyConfig.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
   usage: Usage,
@@ -128,6 +132,8 @@ export const Run = z.object({
   review: Review.nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   history: z.array(StatusChange),
+  /** build attempts with their test results (the verification loop) */
+  attempts: z.array(Attempt),
   modelCalls: z.array(ModelCall),
   artifacts: z.array(Artifact),
   usage: Usage,

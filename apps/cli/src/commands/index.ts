@@ -3,6 +3,8 @@ import { demo } from "./demo.js";
 import { logs } from "./logs.js";
 import { modelServe } from "./model-serve.js";
 import { approve, reject } from "./plan-decision.js";
+import { policyCheckPath } from "./policy-check-path.js";
+import { repoSettings } from "./repo-settings.js";
 import { serve } from "./serve.js";
 import { taskCancel } from "./task-cancel.js";
 import { taskCreate } from "./task-create.js";
@@ -11,4 +13,4 @@ import { taskRun } from "./task-run.js";
 import { taskShow } from "./task-show.js";
 
 /** Every command, in the order `kodo --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, demo, modelServe, taskCreate, taskList, taskShow, taskRun, taskCancel, approve, reject, logs];
+export const COMMANDS: readonly Command[] = [serve, demo, modelServe, taskCreate, taskList, taskShow, taskRun, taskCancel, approve, reject, logs, policyCheckPath, repoSettings];

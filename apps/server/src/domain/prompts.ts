@@ -67,3 +67,24 @@ export function agentInstructions(task: { title: string; prompt: string }, runId
     "",
   ].join("\n");
 }
+
+/** The prompt of a build attempt after the tests failed: the plan again, plus what went wrong. */
+export function fixPrompt(task: { title: string; prompt: string }, plan: Plan, attempt: number, retryContext: string): string {
+  return [
+    "KODO-PHASE: build",
+    `KODO-ATTEMPT: ${attempt}`,
+    "The tests failed after your previous attempt. Fix the code in your working directory so that they pass.",
+    "",
+    retryContext,
+    "",
+    "Change only files inside your working directory. Do not weaken or delete the tests unless they are wrong.",
+    "",
+    `Task: ${task.title}`,
+    "",
+    task.prompt,
+    "",
+    `Approved plan: ${plan.summary}`,
+    "",
+    "When you are done, reply with a short summary of what you changed.",
+  ].join("\n");
+}

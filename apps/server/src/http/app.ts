@@ -8,7 +8,9 @@ import {
   CreateTaskRequest,
   ExecuteResponse,
   Health,
+  PutRepoSettingsRequest,
   RejectPlanRequest,
+  RepoSettings,
   Run,
   Task,
   TaskStatus,
@@ -77,6 +79,18 @@ const routes = {
     request: { params: TaskIdParam, query: z.object({ after: z.coerce.number().int().min(0).optional() }) },
     responses: { 200: json(z.object({ items: z.array(ActivityItem) }), "what the session did"), 400: errors[400] },
   }),
+  getRepoSettings: createRoute({
+    method: "get",
+    path: "/api/repos/settings",
+    request: { query: z.object({ repoPath: z.string().min(1) }) },
+    responses: { 200: json(RepoSettings, "the repository's settings (defaults when none are stored)"), ...errors },
+  }),
+  putRepoSettings: createRoute({
+    method: "put",
+    path: "/api/repos/settings",
+    request: { body: body(PutRepoSettingsRequest) },
+    responses: { 200: json(RepoSettings, "the stored settings"), ...errors },
+  }),
   health: createRoute({ method: "get", path: "/api/health", responses: { 200: json(Health, "kodo is up") } }),
 };
 
@@ -119,6 +133,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.openapi(routes.rejectPlan, async (c) => c.json(await service.rejectPlan(c.req.valid("param").id, c.req.valid("json").reason, actor), 200));
   app.openapi(routes.cancelRun, async (c) => c.json(await service.cancelRun(c.req.valid("param").id), 200));
   app.openapi(routes.activity, async (c) => c.json({ items: await service.sessionActivity(c.req.valid("param").id, c.req.valid("query").after ?? 0) }, 200));
+  app.openapi(routes.getRepoSettings, async (c) => c.json(await service.repoSettings(c.req.valid("query").repoPath), 200));
+  app.openapi(routes.putRepoSettings, async (c) => c.json(await service.putRepoSettings(c.req.valid("json")), 200));
   app.openapi(routes.health, async (c) => c.json(await deps.health(), 200));
 
   app.get("/api/events", (c) => eventStream(c, deps.pool, deps.hub, { heartbeatMs: deps.heartbeatMs ?? 15_000 }));

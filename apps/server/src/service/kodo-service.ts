@@ -1,6 +1,9 @@
 import type { Pool } from "pg";
+import path from "node:path";
 import {
   CreateTaskRequest,
+  PutRepoSettingsRequest,
+  type RepoSettings,
   type ActivityItem,
   type Run,
   type Task,
@@ -9,6 +12,7 @@ import {
 } from "@kodo/contracts";
 import { withTransaction } from "../db/database.js";
 import { KodoError } from "../lib/errors.js";
+import { findRepoSettings, putRepoSettings } from "../store/verification.js";
 import { newId, type Clock, type Random } from "../lib/ports.js";
 import { canonicalJson, sha256Hex } from "../model/op-key.js";
 import { appendEvent } from "../store/events.js";
@@ -56,6 +60,7 @@ export class KodoService {
             options: {
               planApproval: request.planApproval,
               ...(request.planDecisionTimeoutSeconds === undefined ? {} : { planDecisionTimeoutSeconds: request.planDecisionTimeoutSeconds }),
+              ...(request.verify === undefined ? {} : { verify: request.verify }),
             },
             at: clock.now(),
           }),
@@ -140,6 +145,30 @@ export class KodoService {
     await this.#deps.onCancel?.(runId);
     await withTransaction(pool, (tx) => changeRunStatus(tx, { runId, to: "Cancelled", reason, at: clock.now() }));
     return this.getRun(runId);
+  }
+
+  /** Repository-level settings, keyed by the repository's root (any path inside it is accepted). */
+  async repoSettings(repoPath: string): Promise<RepoSettings> {
+    const repo = await inspectRepo(repoPath, "HEAD");
+    const found = await findRepoSettings(this.#deps.pool, repo.repoRoot);
+    return found ?? { repoPath: repo.repoRoot, testRoots: [], runner: null, updatedAt: new Date(0).toISOString() };
+  }
+
+  async putRepoSettings(input: unknown): Promise<RepoSettings> {
+    const request = PutRepoSettingsRequest.parse(input);
+    const repo = await inspectRepo(request.repoPath, "HEAD");
+    for (const root of request.testRoots) {
+      if (path.isAbsolute(root) || root.split(/[\\/]/).includes("..") || root.includes("\0")) {
+        throw new KodoError("VALIDATION_FAILED", `test root ${JSON.stringify(root)} must be a relative path inside the repository`, { details: { root } });
+      }
+    }
+    await putRepoSettings(this.#deps.pool, {
+      repoPath: repo.repoRoot,
+      testRoots: request.testRoots,
+      ...(request.runner === undefined ? {} : { runner: request.runner }),
+      at: this.#deps.clock.now(),
+    });
+    return this.repoSettings(repo.repoRoot);
   }
 
   async sessionActivity(sessionId: string, afterSeq = 0): Promise<ActivityItem[]> {

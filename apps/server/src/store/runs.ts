@@ -5,6 +5,7 @@ import { checkTransition } from "../domain/status-machine.js";
 import { KodoError } from "../lib/errors.js";
 import { appendEvent } from "./events.js";
 import { usageBy, ZERO_USAGE } from "./tasks.js";
+import { listAttempts } from "./verification.js";
 
 type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
 
@@ -163,11 +164,12 @@ interface ArtifactRow {
 export async function loadRunView(db: Queryable, id: string): Promise<Run | undefined> {
   const row = await findRun(db, id);
   if (row === undefined) return undefined;
-  const [history, calls, artifacts, usage] = await Promise.all([
+  const [history, calls, artifacts, usage, attempts] = await Promise.all([
     db.query<HistoryRow>(`SELECT from_status, to_status, reason, at FROM kodo.status_history WHERE run_id = $1 ORDER BY id`, [id]),
     db.query<CallRow>(`SELECT * FROM kodo.model_calls WHERE run_id = $1 ORDER BY id`, [id]),
     db.query<ArtifactRow>(`SELECT kind, name, path, sha256, bytes FROM kodo.artifacts WHERE run_id = $1 ORDER BY name`, [id]),
     usageBy(db, "run_id", [id]),
+    listAttempts(db, id),
   ]);
   return {
     id: row.id,
@@ -184,6 +186,7 @@ export async function loadRunView(db: Queryable, id: string): Promise<Run | unde
     review: row.review,
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
     history: history.rows.map((h) => ({ from: h.from_status, to: h.to_status, reason: h.reason, at: h.at.toISOString() })),
+    attempts,
     modelCalls: calls.rows.map((c) => ({
       opKey: c.op_key,
       stepId: c.step_id,

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import type { Task, TaskStatus, Usage } from "@kodo/contracts";
+import type { Task, TaskStatus, Usage, VerifyConfig } from "@kodo/contracts";
 import { appendEvent } from "./events.js";
 
 type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
@@ -7,6 +7,7 @@ type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
 export interface TaskOptions {
   planApproval: "manual" | "auto";
   planDecisionTimeoutSeconds?: number;
+  verify?: VerifyConfig;
 }
 
 export interface TaskRow {
@@ -110,6 +111,7 @@ export function toTask(row: TaskRow, usage: Usage | undefined): Task {
     status: row.status,
     currentRunId: row.current_run_id,
     planApproval: row.options.planApproval,
+    verify: row.options.verify ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     usage: usage ?? ZERO_USAGE,

@@ -1,5 +1,5 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import type { TaskStatus } from "@kodo/contracts";
+import type { RetryContext, TaskStatus } from "@kodo/contracts";
 import { steps } from "./steps/index.js";
 import type { PlanDecision } from "../store/plan-approvals.js";
 
@@ -41,11 +41,31 @@ async function runTask(runId: string): Promise<RunOutcome> {
   }
   await steps.setStatus(runId, "InProgress", `plan approved by ${decision.decidedBy}`);
 
-  const built = await steps.build(runId);
-  if (!built.ok) return fail(runId, built.code, built.message);
-  await steps.setStatus(runId, "AiReview", "build finished");
+  // Build → test → fix: every attempt is built, then verified; red goes back to InProgress with
+  // what failed, until green, the attempts run out, or the test budget is spent.
+  const maxAttempts = start.verify?.maxAttempts ?? 1;
+  let retry: RetryContext | null = null;
+  let summary = "";
+  for (let attempt = 1; ; attempt += 1) {
+    const built = await steps.build(runId, attempt, retry);
+    if (!built.ok) return fail(runId, built.code, built.message);
+    summary = built.value.summary;
+    await steps.setStatus(runId, "AiReview", attempt === 1 ? "build finished" : `build attempt ${attempt} finished`);
+    if (start.verify === null) break;
 
-  const reviewed = await steps.review(runId, built.value.summary);
+    const verified = await steps.verify(runId, attempt);
+    if (!verified.ok) return fail(runId, verified.code, verified.message);
+    const test = verified.value;
+    if (test.class === "PASSED") break;
+    if (attempt >= maxAttempts || test.budgetExhausted) {
+      const why = test.budgetExhausted ? "the test budget is spent" : `${attempt} of ${maxAttempts} attempts used`;
+      return fail(runId, test.class, `${test.reason} (${why})`);
+    }
+    retry = test.retryContext;
+    await steps.setStatus(runId, "InProgress", `${test.class}: ${test.reason}; build attempt ${attempt + 1} of ${maxAttempts}`);
+  }
+
+  const reviewed = await steps.review(runId, summary);
   if (!reviewed.ok) return fail(runId, reviewed.code, reviewed.message);
 
   const finished = await steps.finish(runId);

@@ -19,6 +19,7 @@ export const steps = {
   readPlanDecision: DBOS.registerStep(run.readPlanDecision, { name: "ReadPlanDecision", ...io }),
   approvePlanAutomatically: DBOS.registerStep(run.approvePlanAutomatically, { name: "ApprovePlanAutomatically", ...io }),
   build: DBOS.registerStep(run.build, { name: "Build", ...agentIo }),
+  verify: DBOS.registerStep(run.verify, { name: "Verify", ...io }),
   review: DBOS.registerStep(run.review, { name: "Review", ...io }),
   finish: DBOS.registerStep(run.finish, { name: "Finish", ...io }),
 };

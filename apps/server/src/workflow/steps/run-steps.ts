@@ -1,6 +1,12 @@
 import { z } from "zod";
-import { Plan, type Review, type TaskStatus } from "@kodo/contracts";
-import { agentInstructions, buildPrompt, planPrompt } from "../../domain/prompts.js";
+import { Plan, type Review, type RetryContext, type TaskStatus, type TestClass, type VerifyConfig } from "@kodo/contracts";
+import path from "node:path";
+import { agentInstructions, buildPrompt, fixPrompt, planPrompt } from "../../domain/prompts.js";
+import { findRepoSettings, previouslyPassedTests, recordBuildAttempt, recordTestRun, testTimeSpent } from "../../store/verification.js";
+import { checkTestTarget } from "../../verify/scope.js";
+import { runTests } from "../../verify/executor.js";
+import { buildRetryContext, renderRetryContext } from "../../verify/retry-context.js";
+import { testResultView } from "../../verify/view.js";
 import { KodoError, isKodoError } from "../../lib/errors.js";
 import { canonicalJson, sha256Hex } from "../../model/op-key.js";
 import { buildPermissions, planPermissions } from "../../agent/permissions.js";
@@ -57,6 +63,7 @@ export interface RunStart {
   status: TaskStatus;
   planApproval: "manual" | "auto";
   decisionDeadlineEpochMs: number;
+  verify: VerifyConfig | null;
 }
 
 /** Reads what the run needs and fixes its plan-decision deadline (the clock is read here, once). */
@@ -69,6 +76,7 @@ export async function startRun(runId: string): Promise<RunStart> {
     status: run.status,
     planApproval: task.options.planApproval,
     decisionDeadlineEpochMs: clock.now().getTime() + timeout * 1000,
+    verify: task.options.verify ?? null,
   };
 }
 
@@ -212,7 +220,7 @@ export async function approvePlanAutomatically(runId: string): Promise<PlanDecis
  * recorded approval, or if the worktree changed since it was prepared (nothing is written before
  * approval).
  */
-export async function build(runId: string): Promise<StepOutcome<{ summary: string }>> {
+export async function build(runId: string, attempt: number, retry: RetryContext | null): Promise<StepOutcome<{ summary: string }>> {
   const { pool, ledger } = services();
   try {
     const { run, task } = await load(runId);
@@ -228,16 +236,68 @@ export async function build(runId: string): Promise<StepOutcome<{ summary: strin
     }
     await writeAgentInstructions(worktree, agentInstructions(task, run.id, run.plan));
     const sessionId = await openSession(run, task, "build", worktree.path);
-    const answer = await ledger.call({
-      runId,
-      taskId: task.id,
-      stepId: "Build",
-      agent: "build",
-      sessionId,
-      directory: worktree.path,
-      prompt: buildPrompt(task, run.plan),
-    });
+    const prompt = attempt === 1 || retry === null ? buildPrompt(task, run.plan) : fixPrompt(task, run.plan, attempt, renderRetryContext(retry));
+    const answer = await ledger.call({ runId, taskId: task.id, stepId: "Build", agent: "build", sessionId, directory: worktree.path, prompt });
+    await recordBuildAttempt(pool, { runId, attempt, summary: answer.text, retryContext: retry });
     return ok({ summary: answer.text });
+  } catch (error) {
+    return failureOf(error);
+  }
+}
+
+export interface VerifyOutcome {
+  class: TestClass;
+  reason: string;
+  retryContext: RetryContext | null;
+  budgetExhausted: boolean;
+}
+
+/**
+ * Verify: the repository's tests on the agent's work, in the sandbox, for the task's target (which
+ * must lie inside the repository's test roots). The result is stored with its evidence.
+ */
+export async function verify(runId: string, attempt: number): Promise<StepOutcome<VerifyOutcome>> {
+  const { pool, config } = services();
+  try {
+    const { run, task } = await load(runId);
+    const settings = task.options.verify;
+    if (settings === undefined) throw new KodoError("INTERNAL", `task ${task.id} has no verification settings`);
+    const worktree = worktreeOf(run, task);
+    const repo = await findRepoSettings(pool, task.repo_path);
+    const scope = await checkTestTarget({ worktree: worktree.path, roots: repo?.testRoots ?? [], target: settings.target });
+    // Run what the check resolved (as the kernel would), never the raw text: a `..` after a symlink
+    // means something else to a string resolver.
+    if (!scope.allowed) return { ok: false, code: scope.code, message: scope.reason };
+    const budgetMs = settings.budgetSeconds * 1000;
+    const spentBefore = await testTimeSpent(pool, task.id);
+    const runner = settings.runner ?? repo?.runner ?? undefined;
+    const result = await runTests({
+      worktree: worktree.path,
+      target: settings.target,
+      ...(runner === undefined ? {} : { runner }),
+      timeoutMs: settings.timeoutSeconds * 1000,
+      budget: { remainingMs: budgetMs - spentBefore },
+      rerunFailed: settings.rerunFailed,
+      previouslyPassed: await previouslyPassedTests(pool, task.id),
+      artifactsDir: path.join(config.home.runs, runId, `tests-attempt-${attempt}`),
+      allowUnsandboxed: settings.allowUnsandboxed,
+      masked: [config.home.root],
+    });
+    const view = testResultView(result, attempt);
+    await recordTestRun(pool, runId, view, result.passedIds);
+    for (const artifact of result.artifacts) {
+      await pool.query(
+        `INSERT INTO kodo.artifacts (run_id, kind, name, path, sha256, bytes) VALUES ($1, 'test', $2, $3, $4, $5)
+         ON CONFLICT (run_id, name) DO UPDATE SET path = EXCLUDED.path, sha256 = EXCLUDED.sha256, bytes = EXCLUDED.bytes`,
+        [runId, `tests-attempt-${attempt}/${artifact.name}`, artifact.path, artifact.sha256, artifact.bytes],
+      );
+    }
+    return ok({
+      class: result.class,
+      reason: result.reason,
+      retryContext: result.class === "PASSED" ? null : buildRetryContext(result),
+      budgetExhausted: spentBefore + result.durationMs >= budgetMs,
+    });
   } catch (error) {
     return failureOf(error);
   }
