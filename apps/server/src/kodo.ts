@@ -163,6 +163,14 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     await hub.start();
     stops.push(() => hub.close());
 
+    if (onCancel !== undefined) {
+      // A cancel can be requested through any API process: the worker hears it from the event log
+      // and aborts the agent sessions of the run (aborting is idempotent).
+      const abortSessions = onCancel;
+      hub.subscribe((stored) => {
+        if (stored.event.type === "run.cancel_requested") void abortSessions(stored.event.runId).catch(() => undefined);
+      });
+    }
     const service = new KodoService({ pool: database.pool, control, clock, random, ...(onCancel === undefined ? {} : { onCancel }) });
     const server = opencode;
     const app = createApp({

@@ -95,3 +95,4 @@ export async function collectOutputs(child: ChildProcess, outputs: Outputs, ms: 
 export function signalName(number: number): string | undefined {
   return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
 }
+

@@ -81,12 +81,7 @@ export async function runInBwrap(plan: SandboxPlan, bwrapPath: string): Promise<
   const outputs = captureOutputs(child, plan);
   const { tracking, started } = track(child);
 
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), plan.timeoutMs);
-  });
-  const first = await Promise.race([exit, timeout]);
-  clearTimeout(timer);
+  const first = (await within(exit, plan.timeoutMs)) ?? "timeout";
   if (first !== "timeout" && first.kind === "failed") {
     await collectOutputs(child, outputs, 0, []); // closes the log files, if any
     throw new KodoError("SANDBOX_FAILED", `could not start bwrap: ${first.error.message}`, { cause: first.error });

@@ -28,12 +28,7 @@ export async function runUnsandboxed(plan: SandboxPlan, why: string): Promise<Sa
   const exit = watchExit(child);
   const outputs = captureOutputs(child, plan);
 
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), plan.timeoutMs);
-  });
-  const first = await Promise.race([exit, timeout]);
-  clearTimeout(timer);
+  const first = (await within(exit, plan.timeoutMs)) ?? "timeout";
   if (first !== "timeout" && first.kind === "failed") {
     notes.push(`could not start ${file}: ${first.error.message}`);
     const { stdout, stderr } = await collectOutputs(child, outputs, 100, notes);
