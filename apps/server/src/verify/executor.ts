@@ -16,6 +16,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { isWithin } from "../lib/paths.js";
 import { KodoError } from "../lib/errors.js";
 import { runSandboxed, type SandboxResult } from "../sandbox/index.js";
 import { fileArtifact, logArtifacts } from "./artifacts.js";
@@ -69,12 +70,34 @@ interface Invoked {
 interface Context {
   worktree: string;
   masked: string[];
+  /** where the runner's own files live when that is outside the worktree (made visible read-only) */
+  readOnly: string[];
   runner: RunnerName;
   base: string[];
   target: string;
   scratch: string;
   artifactsDir: string;
   options: RunTestsOptions;
+}
+
+/**
+ * The directories the runner's own files come from, when they lie outside the worktree: the
+ * sandbox's private /tmp (and masks) would otherwise hide them — e.g. a repository whose
+ * node_modules/vitest is a link into a checkout under /tmp. A file inside a node_modules tree
+ * brings that whole tree (its dependencies resolve there); any other file brings its directory.
+ */
+async function runnerLocations(base: readonly string[], worktree: string): Promise<string[]> {
+  const locations = new Set<string>();
+  const worktreeReal = await realpath(worktree);
+  for (const arg of base) {
+    if (!path.isAbsolute(arg)) continue;
+    const real = await realpath(arg).catch(() => undefined);
+    if (real === undefined || isWithin(worktreeReal, real)) continue;
+    const parts = real.split(path.sep);
+    const modules = parts.lastIndexOf("node_modules");
+    locations.add(modules > 0 ? parts.slice(0, modules + 1).join(path.sep) : path.dirname(real));
+  }
+  return [...locations];
 }
 
 function sandboxNotes(result: SandboxResult): string[] {
@@ -94,6 +117,7 @@ async function invoke(context: Context, label: string, timeoutMs: number, select
     cwd: context.worktree,
     writable: [context.worktree, context.scratch],
     masked: context.masked,
+    readOnly: context.readOnly,
     network: false,
     env: testEnvironment(context.scratch, context.options.env),
     timeoutMs: Math.max(1, Math.floor(timeoutMs)),
@@ -191,7 +215,8 @@ export async function runTests(options: RunTestsOptions): Promise<TestRun> {
     if (detected.runner === "node") await writeFile(path.join(scratch, NODE_REPORTER_FILE), NODE_REPORTER_SOURCE);
     // kodo's home by default (when there is one: masking a missing path only adds a note)
     const masked = options.masked ?? (existsSync(defaultKodoHome()) ? [defaultKodoHome()] : []);
-    const context: Context = { worktree, masked, runner: detected.runner, base, target, scratch, artifactsDir: options.artifactsDir, options };
+    const readOnly = await runnerLocations(base, worktree);
+    const context: Context = { worktree, masked, readOnly, runner: detected.runner, base, target, scratch, artifactsDir: options.artifactsDir, options };
     const main = await invoke(context, "main", effectiveTimeoutMs);
     const { reruns, notes: rerunNotes } = await rerunFailed(context, main, started);
     const verdict = classifyRun({
