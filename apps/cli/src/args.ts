@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** placeholder shown in help, e.g. "PATH" */
   value?: string;
   description: string;
+  /** a string option that may be given more than once (`--arg a=1 --arg b=2`) */
+  multiple?: boolean;
 }
 
 export type CommandGroup = "server" | "tasks" | "runs" | "policy";
@@ -74,6 +76,13 @@ export class Args {
     const value = this.string(name);
     if (value === undefined || value === "") throw new UsageError(`--${name} is required`, this.spec);
     return value;
+  }
+
+  /** every value of a repeatable option, in order */
+  strings(name: string): string[] {
+    const value = this.#values[name];
+    if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
+    return typeof value === "string" ? [value] : [];
   }
 
   flag(name: string): boolean {
@@ -166,7 +175,11 @@ export function parseCommandLine(argv: readonly string[], specs: readonly Comman
   const rest = tokens.slice(spec.name.split(" ").length);
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const [name, option] of Object.entries(optionsOf(spec))) {
-    options[name] = option.short === undefined ? { type: option.type } : { type: option.type, short: option.short };
+    options[name] = {
+      type: option.type,
+      ...(option.short === undefined ? {} : { short: option.short }),
+      ...(option.multiple === true ? { multiple: true } : {}),
+    };
   }
   let parsed: { values: Values; positionals: string[] };
   try {

@@ -2,66 +2,26 @@
  * `kodo policy check-path` as a user runs it: the built binary, real files, no kodo server
  * (KODO_HOME is an empty directory and KODO_URL is unset). Build first: `npx tsc -b apps/cli`.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const APPS = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = path.join(APPS, "cli", "dist", "main.js");
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { assertBuilt, makeScopeLayout, runKodo, type BinaryResult } from "./support/built-binary.js";
 
 let base: string;
 
-function kodo(argv: string[], cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env["PATH"] ?? "", HOME: base, KODO_HOME: path.join(base, "home") };
-    const child = spawn(process.execPath, [MAIN, ...argv], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function newest(dir: string, extension: string): number {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(extension))
-    .reduce((latest, entry) => Math.max(latest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs), 0);
+function kodo(argv: string[], cwd: string): Promise<BinaryResult> {
+  return runKodo(argv, cwd, { PATH: process.env["PATH"] ?? "", HOME: base, KODO_HOME: path.join(base, "home") });
 }
 
 describe("kodo policy check-path (the built binary)", { timeout: 30_000 }, () => {
   let wt: string;
 
   beforeAll(() => {
-    for (const [sources, output] of [
+    assertBuilt([
       ["cli/src", "cli/dist"],
       ["server/src/verify", "server/dist/verify"],
-    ] as const) {
-      if (newest(path.join(APPS, sources), ".ts") > newest(path.join(APPS, output), ".js")) {
-        throw new Error(`apps/${output} is older than apps/${sources}: run \`npx tsc -b apps/cli\` first`);
-      }
-    }
-    base = realpathSync(mkdtempSync(path.join(os.tmpdir(), "kodo-cli-policy-")));
-    wt = path.join(base, "wt");
-    mkdirSync(path.join(wt, "tests"), { recursive: true });
-    mkdirSync(path.join(base, "home"));
-    writeFileSync(path.join(wt, "tests", "test_a.py"), "def test_a(): pass\n");
-    writeFileSync(path.join(base, "secret.py"), "x\n");
-    symlinkSync("../../secret.py", path.join(wt, "tests", "link.py"));
+    ]);
+    ({ base, wt } = makeScopeLayout("kodo-cli-policy-"));
   });
   afterAll(() => {
     if (base !== undefined) rmSync(base, { recursive: true, force: true });

@@ -21,8 +21,8 @@ export const policyCheckPath: Command = {
     // An empty --root is not a usage error: the check itself refuses it (ROOT_INVALID, exit 1).
     if (root === undefined) throw new UsageError("--root is required", args.spec);
     const path = args.positional("PATH");
-    // Loaded lazily, as for serve/demo: other commands never pay for the server's module graph.
-    const { checkPathWithinRoot } = await import("@kodo/server");
+    // Loaded lazily through a light subpath: no database, no OpenCode, no HTTP in the module graph.
+    const { checkPathWithinRoot } = await import("@kodo/server/verify/scope");
     const decision = await checkPathWithinRoot({ root, path, cwd: io.cwd });
     if (context.json) {
       context.printJson({ allowed: decision.allowed, code: decision.code, reason: decision.reason, resolved: decision.resolved });

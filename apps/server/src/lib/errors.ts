@@ -50,6 +50,8 @@ export type ErrorCode =
   | "TEST_RUNNER_UNKNOWN"
   | "TEST_RUNNER_UNAVAILABLE"
   | "TEST_TARGET_INVALID"
+  // policy
+  | "POLICY_INVALID"
   | "INTERNAL";
 
 export class KodoError extends Error {

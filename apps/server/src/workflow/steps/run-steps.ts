@@ -3,7 +3,7 @@ import { Plan, type Review, type RetryContext, type TaskStatus, type TestClass, 
 import path from "node:path";
 import { agentInstructions, buildPrompt, fixPrompt, planPrompt } from "../../domain/prompts.js";
 import { findRepoSettings, previouslyPassedTests, recordBuildAttempt, recordTestRun, testTimeSpent } from "../../store/verification.js";
-import { checkTestTarget } from "../../verify/scope.js";
+import { evaluate, resolvePolicy } from "../../policy/index.js";
 import { runTests } from "../../verify/executor.js";
 import { buildRetryContext, renderRetryContext } from "../../verify/retry-context.js";
 import { testResultView } from "../../verify/view.js";
@@ -264,16 +264,23 @@ export async function verify(runId: string, attempt: number): Promise<StepOutcom
     if (settings === undefined) throw new KodoError("INTERNAL", `task ${task.id} has no verification settings`);
     const worktree = worktreeOf(run, task);
     const repo = await findRepoSettings(pool, task.repo_path);
-    const scope = await checkTestTarget({ worktree: worktree.path, roots: repo?.testRoots ?? [], target: settings.target });
-    // Run what the check resolved (as the kernel would), never the raw text: a `..` after a symlink
-    // means something else to a string resolver.
-    if (!scope.allowed) return { ok: false, code: scope.code, message: scope.reason };
+    // The policy gate for (tests, run, {target}): the default rule checks the target against the
+    // repository's test roots (verify/scope.ts) and its code (TARGET_OUTSIDE_ROOTS, …) is the decision's.
+    const decision = await evaluate(resolvePolicy({}), {
+      tool: "tests",
+      action: "run",
+      args: { target: settings.target },
+      context: { worktree: worktree.path, testRoots: repo?.testRoots ?? [] },
+    });
+    if (!decision.allowed) return { ok: false, code: decision.code, message: `${decision.decisionReason} [rules: ${decision.matchedRules.join(", ") || "none"}]` };
     const budgetMs = settings.budgetSeconds * 1000;
     const spentBefore = await testTimeSpent(pool, task.id);
     const runner = settings.runner ?? repo?.runner ?? undefined;
     const result = await runTests({
       worktree: worktree.path,
-      target: settings.target,
+      // Run what the check resolved (as the kernel would), never the raw text: a `..` after a symlink
+      // means something else to a string resolver.
+      target: decision.resolved ?? settings.target,
       ...(runner === undefined ? {} : { runner }),
       timeoutMs: settings.timeoutSeconds * 1000,
       budget: { remainingMs: budgetMs - spentBefore },
