@@ -7,7 +7,7 @@ import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSampleRepo } from "../apps/server/dist/demo/sample-repo.js";
-import { tempHome, load, summarize, fmt, leanClient } from "./lib.mjs";
+import { tempHome, load, summarize, fmt, leanClient, tokenOf } from "./lib.mjs";
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -37,7 +37,7 @@ const kodo = {
     child.kill("SIGTERM");
   }),
 };
-const call = leanClient(kodo.url);
+const call = leanClient(kodo.url, await tokenOf(home));
 try {
   const repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
   const tasks = [];

@@ -1,5 +1,5 @@
 // Shared helpers for kodo's benchmarks. Figures are printed, never asserted.
-import { chmod, mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp, readFile } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -40,10 +40,15 @@ export async function load(total, concurrency, worker) {
   return latencies;
 }
 
-export async function postJson(url, body) {
+/** The API token a kodo home's server uses. */
+export async function tokenOf(home) {
+  return (await readFile(path.join(home, "token"), "utf8")).trim();
+}
+
+export async function postJson(url, body, token) {
   const response = await fetch(url, {
     method: "POST",
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(30_000),
   });
@@ -57,14 +62,21 @@ export async function postJson(url, body) {
  * figures should be kodo's, not the client's (undici's fetch costs more CPU per request here
  * than the routes being measured).
  */
-export function leanClient(base, sockets = 64) {
+export function leanClient(base, token, sockets = 64) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   return (method, route, body) =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(
         `${base}${route}`,
-        { method, agent, headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(payload === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+          },
+        },
         (res) => {
           const chunks = [];
           res.on("data", (chunk) => chunks.push(chunk));

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startScriptedModelServer, parseScript } from "../apps/server/dist/index.js";
 import { createSampleRepo } from "../apps/server/dist/demo/sample-repo.js";
-import { tempHome, postJson } from "./lib.mjs";
+import { tempHome, postJson as post, tokenOf } from "./lib.mjs";
 
 const CLI = fileURLToPath(new URL("../apps/cli/dist/main.js", import.meta.url));
 const demo = JSON.parse(await readFile(fileURLToPath(new URL("../apps/server/assets/model-scripts/demo.json", import.meta.url)), "utf8"));
@@ -15,6 +15,8 @@ for (const rule of demo.rules) if (rule.name === "build-write-source") rule.repl
 const model = await startScriptedModelServer({ script: parseScript(demo) });
 const home = await tempHome("kodo-bench-recovery-");
 const env = { ...process.env, KODO_HOME: home, KODO_MODEL_BASE_URL: model.url, KODO_MODEL: "scripted-1" };
+
+const postJson = async (url, body) => post(url, body, await tokenOf(home));
 
 function serve() {
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -32,7 +34,8 @@ function serve() {
     });
   });
 }
-const getRun = async (url, id) => (await fetch(`${url}/api/runs/${id}`, { signal: AbortSignal.timeout(10_000) })).json();
+const getRun = async (url, id) =>
+  (await fetch(`${url}/api/runs/${id}`, { headers: { authorization: `Bearer ${await tokenOf(home)}` }, signal: AbortSignal.timeout(10_000) })).json();
 async function waitFor(url, id, predicate, timeoutMs = 180_000) {
   const end = performance.now() + timeoutMs;
   for (;;) {

@@ -11,7 +11,7 @@ import { ExitCode, toCliError } from "./errors.js";
 import { commandHelp, globalHelp, groupHelp, usageLine } from "./help.js";
 import type { Io } from "./io.js";
 import { realServerApi, type ServerApi } from "./server-api.js";
-import { resolveServer } from "./server-url.js";
+import { resolveServer, resolveToken } from "./server-url.js";
 
 export interface CliOptions {
   server?: ServerApi;
@@ -80,9 +80,11 @@ export async function runCli(argv: readonly string[], io: Io, options: CliOption
       stopDeadlineMs: options.stopDeadlineMs ?? 30_000,
       client: async () => {
         const location = await resolveServer(args.string("url"), io.env);
+        const token = await resolveToken(io.env);
         return new KodoClient({
           baseUrl: location.url,
           source: location.source,
+          ...(token === undefined ? {} : { token }),
           signal: io.interrupt,
           ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
         });

@@ -34,6 +34,8 @@ export interface ClientOptions {
   /** Ctrl-C: aborts requests and ends event streams */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** the API token (`Authorization: Bearer …` on every request, event streams included) */
+  token?: string;
 }
 
 export interface EventStreamOptions {
@@ -65,7 +67,16 @@ export class KodoClient {
     this.#source = options.source ?? "--url";
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#signal = options.signal;
-    this.#fetch = options.fetch ?? fetch;
+    const base = options.fetch ?? fetch;
+    const token = options.token;
+    this.#fetch =
+      token === undefined
+        ? base
+        : (input, init) => {
+            const headers = new Headers(init?.headers);
+            headers.set("authorization", `Bearer ${token}`);
+            return base(input, { ...init, headers });
+          };
   }
 
   createTask(request: CreateTaskRequest): Promise<Task> {

@@ -74,3 +74,19 @@ export async function resolveServer(flag: string | undefined, env: NodeJS.Proces
   if (fromEnv !== undefined && fromEnv !== "") return { url: normalizeUrl(fromEnv, "KODO_URL"), source: "KODO_URL" };
   return fromServerFile(serverFilePath(env));
 }
+
+/**
+ * The API token: `KODO_TOKEN`, else the 0600 file `$KODO_HOME/token` that `kodo serve` writes;
+ * undefined when neither is there (the server then answers UNAUTHORIZED, which says what to do).
+ */
+export async function resolveToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const fromEnv = env["KODO_TOKEN"]?.trim();
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const home = env["KODO_HOME"] !== undefined && env["KODO_HOME"] !== "" ? env["KODO_HOME"] : path.join(os.homedir(), ".kodo");
+  try {
+    const token = (await readFile(path.join(home, "token"), "utf8")).trim();
+    return token === "" ? undefined : token;
+  } catch {
+    return undefined;
+  }
+}

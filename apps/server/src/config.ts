@@ -16,6 +16,8 @@ export interface HomePaths {
   logs: string;
   /** written by `kodo serve`: how a CLI finds the running server */
   serverFile: string;
+  /** the API token (0600) */
+  tokenFile: string;
 }
 
 export function homePaths(root: string): HomePaths {
@@ -28,6 +30,7 @@ export function homePaths(root: string): HomePaths {
     runs: path.join(abs, "runs"),
     logs: path.join(abs, "logs"),
     serverFile: path.join(abs, "server.json"),
+    tokenFile: path.join(abs, "token"),
   };
 }
 
@@ -56,6 +59,8 @@ export interface KodoConfig {
   applicationVersion: string;
   /** attempts CompilePlan makes when the plan is not valid JSON of the plan schema */
   planAttempts: number;
+  /** extra Host names the API answers to (besides the loopback names), e.g. for a non-loopback bind */
+  allowedHosts: string[];
 }
 
 export const APPLICATION_VERSION = "kodo-0.1.0";
@@ -121,5 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KodoConfig {
     randomSeed: env["KODO_RANDOM_SEED"] && env["KODO_RANDOM_SEED"] !== "" ? env["KODO_RANDOM_SEED"] : undefined,
     applicationVersion: env["KODO_APP_VERSION"] && env["KODO_APP_VERSION"] !== "" ? env["KODO_APP_VERSION"] : APPLICATION_VERSION,
     planAttempts: numberFromEnv(env, "KODO_PLAN_ATTEMPTS", 3),
+    allowedHosts: (env["KODO_ALLOWED_HOSTS"] ?? "").split(",").map((name) => name.trim()).filter((name) => name !== ""),
   };
 }

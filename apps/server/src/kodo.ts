@@ -9,6 +9,7 @@ import { KodoError } from "./lib/errors.js";
 import { createRandom, systemClock, type Clock, type Random } from "./lib/ports.js";
 import { ModelLedger } from "./model/ledger.js";
 import { createApp } from "./http/app.js";
+import { ensureToken, loopbackHosts } from "./http/auth.js";
 import { ActivityRecorder } from "./service/activity-recorder.js";
 import { EventHub } from "./service/event-hub.js";
 import { KodoService } from "./service/kodo-service.js";
@@ -45,11 +46,8 @@ export interface Kodo {
 
 const SYSTEM_MIGRATION_LOCK = 0x6b6f646e;
 
-function assertLoopbackOrAllowed(host: string): void {
-  const loopback = host === "127.0.0.1" || host === "localhost" || host === "::1";
-  if (!loopback) {
-    throw new KodoError("CONFIG_INVALID", `refusing to listen on ${host}: kodo binds to loopback only until API auth is configured`);
-  }
+function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "localhost" || host === "::1";
 }
 
 /**
@@ -61,7 +59,6 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
   const { config } = options;
   const log = options.log ?? (() => undefined);
   const host = options.host ?? "127.0.0.1";
-  assertLoopbackOrAllowed(host);
   const worker = options.worker ?? true;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? createRandom(config.randomSeed);
@@ -82,6 +79,8 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
   const started = performance.now();
   try {
     await mkdir(config.home.logs, { recursive: true });
+    // The API token exists before anything listens; a token file readable by others stops the start.
+    const token = await ensureToken(config.home.tokenFile);
     const pgDir = config.databaseUrl === undefined ? await resolvePostgresDir(path.dirname(config.home.pgData)) : path.dirname(config.home.pgData);
     const database = await openDatabase({
       ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
@@ -173,7 +172,9 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     }
     const service = new KodoService({ pool: database.pool, control, clock, random, ...(onCancel === undefined ? {} : { onCancel }) });
     const server = opencode;
+    let allowedHosts: ReadonlySet<string> = new Set();
     const app = createApp({
+      auth: { token, allowedHosts: () => allowedHosts, open: new Set(["/api/health"]) },
       service,
       pool: database.pool,
       hub,
@@ -186,6 +187,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
       }),
     });
     const { httpServer, port } = await listen(app.fetch, host, options.port ?? 7433);
+    allowedHosts = loopbackHosts(port, [...config.allowedHosts, ...(isLoopback(host) ? [] : [host.includes(":") ? `[${host}]` : host])]);
     stops.push(() => closeServer(httpServer));
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -13,6 +13,8 @@ import { startKodo, type Kodo } from "../kodo.js";
 import { createSampleRepo } from "./sample-repo.js";
 
 const execFileAsync = promisify(execFile);
+/** the API token of the kodo the demo started (read from its home) */
+let apiToken = "";
 
 export const DEMO_SCRIPT = fileURLToPath(new URL("../../assets/model-scripts/demo.json", import.meta.url));
 export const DEMO_TASK = {
@@ -43,7 +45,7 @@ export interface DemoResult {
 async function api<T>(base: string, method: string, route: string, parse: (value: unknown) => T, body?: unknown): Promise<T> {
   const response = await fetch(`${base}${route}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: { authorization: `Bearer ${apiToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(15_000),
   });
@@ -93,6 +95,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const repo = await createSampleRepo(await mkdtemp(path.join(home, "samples", "sample-")));
     say(`• sample repository   ${repo}`);
     kodo = await startKodo({ config, port: 0, log: (line) => say(`  ${line}`) });
+    apiToken = (await readFile(config.home.tokenFile, "utf8")).trim();
     say(`• kodo API            ${kodo.url}  (OpenAPI: ${kodo.url}/api/openapi.json)\n`);
 
     // The demo's home is its own: a run left over from an interrupted demo is cancelled, not resumed.

@@ -18,6 +18,7 @@ import {
 import { KodoError } from "../lib/errors.js";
 import type { KodoService } from "../service/kodo-service.js";
 import type { EventHub } from "../service/event-hub.js";
+import { authMiddleware, type AuthOptions } from "./auth.js";
 import { errorResponse, validationError } from "./errors.js";
 import { eventStream } from "./sse.js";
 
@@ -29,6 +30,8 @@ export interface AppDeps {
   /** who the API records as the decider of plan approvals */
   actor?: string;
   heartbeatMs?: number;
+  /** bearer token, Host and Origin checks for every /api route (absent only in tests of the routes themselves) */
+  auth?: AuthOptions;
 }
 
 const errors = {
@@ -101,6 +104,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       return undefined;
     },
   });
+  // First in the chain: Host, Origin and the bearer token, before any route sees the request.
+  if (deps.auth !== undefined) app.use("*", authMiddleware(deps.auth));
   const actor = deps.actor ?? "api";
   const { service } = deps;
 

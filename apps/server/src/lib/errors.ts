@@ -12,6 +12,7 @@ export type ErrorCode =
   | "RUN_ALREADY_ACTIVE"
   | "RUN_NOT_ACTIVE"
   | "UNAUTHORIZED"
+  | "FORBIDDEN"
   // repository and workspace
   | "REPO_NOT_FOUND"
   | "REPO_NOT_GIT"

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import http from "node:http";
 import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -259,5 +260,57 @@ describe("bad input gets a clear error with a stable code, never a 500", () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/tasks", "/api/tasks/{id}/execute", "/api/runs/{id}/approve-plan"]));
     const health = await ok<{ ok: boolean; worker: boolean }>(kodo.url, "GET", "/api/health");
     expect(health).toMatchObject({ ok: true, worker: true });
+  });
+});
+
+/** A raw request, so the test controls every header (fetch will not send a foreign Host). */
+function rawRequest(base: string, method: string, route: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(`${base}${route}`, { method, headers: { ...headers, ...(payload === undefined ? {} : { "content-type": "application/json" }) } }, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+describe("API auth: bearer token, Host and Origin allowlists", () => {
+  const newTask = () => ({ title: "should not exist", prompt: "x", repoPath: repo });
+  const countTasks = async () => (await ok<{ tasks: Task[] }>(kodo.url, "GET", "/api/tasks?limit=1000")).tasks.length;
+  const token = () => readFileSync(path.join(home, "token"), "utf8").trim();
+  const hostOf = () => new URL(kodo.url).host;
+
+  it("keeps the token in a 0600 file in the home", async () => {
+    expect(statSync(path.join(home, "token")).mode & 0o777).toBe(0o600);
+    expect(token()).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ["no token", {}, 401, "UNAUTHORIZED"],
+    ["a wrong token", { authorization: `Bearer ${"0".repeat(64)}` }, 401, "UNAUTHORIZED"],
+    ["a foreign Host (DNS rebinding)", { host: "evil.example:80", auth: true }, 403, "FORBIDDEN"],
+    ["a foreign Origin", { origin: "http://evil.example", auth: true }, 403, "FORBIDDEN"],
+  ])("rejects %s and changes nothing", async (_label, spec, status, code) => {
+    const before = await countTasks();
+    const { auth, ...rest } = spec as Record<string, string | boolean>;
+    const headers: Record<string, string> = { host: hostOf(), ...(rest as Record<string, string>) };
+    if (auth === true) headers["authorization"] = `Bearer ${token()}`;
+    const response = await rawRequest(kodo.url, "POST", "/api/tasks", headers, newTask());
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ error: { code } });
+    expect(response).not.toHaveProperty("headers.access-control-allow-origin");
+    expect(await countTasks()).toBe(before);
+  });
+
+  it("accepts its own origin with the token, and answers health without one", async () => {
+    const own = await rawRequest(kodo.url, "GET", "/api/tasks?limit=1", { host: hostOf(), origin: kodo.url, authorization: `Bearer ${token()}` });
+    expect(own.status).toBe(200);
+    const health = await rawRequest(kodo.url, "GET", "/api/health", { host: hostOf() });
+    expect(health.status).toBe(200);
   });
 });

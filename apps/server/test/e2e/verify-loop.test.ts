@@ -57,7 +57,9 @@ beforeAll(async () => {
   repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
   kodo = await startKodoProcess({ KODO_HOME: home, KODO_MODEL_BASE_URL: model.url, KODO_MODEL: "scripted-1" });
   // the repository's test roots, set through the CLI against the real server
-  const { stdout } = await execFileAsync(process.execPath, [CLI, "repo", "settings", "--repo", repo, "--test-roots", "test", "--test-runner", "node", "--json", "--url", kodo.url]);
+  const { stdout } = await execFileAsync(process.execPath, [CLI, "repo", "settings", "--repo", repo, "--test-roots", "test", "--test-runner", "node", "--json", "--url", kodo.url], {
+    env: { ...process.env, KODO_HOME: home },
+  });
   expect(JSON.parse(stdout) as RepoSettings).toMatchObject({ testRoots: ["test"], runner: "node" });
   const read = await request(kodo.url, "GET", `/api/repos/settings?repoPath=${encodeURIComponent(repo)}`);
   expect(read.body).toMatchObject({ testRoots: ["test"], runner: "node" });

@@ -1,5 +1,17 @@
 import { StoredEvent } from "@kodo/contracts";
 
+const tokens = new Map<string, string>();
+
+/** Requests to `base` carry this API token from now on (startKodoProcess registers each server's). */
+export function registerToken(base: string, token: string): void {
+  tokens.set(base, token);
+}
+
+function authHeader(base: string): Record<string, string> {
+  const token = tokens.get(base);
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
+}
+
 export interface ApiResponse {
   status: number;
   body: unknown;
@@ -8,7 +20,7 @@ export interface ApiResponse {
 export async function request(base: string, method: string, route: string, body?: unknown, raw?: string): Promise<ApiResponse> {
   const response = await fetch(`${base}${route}`, {
     method,
-    headers: body === undefined && raw === undefined ? {} : { "content-type": "application/json" },
+    headers: { ...authHeader(base), ...(body === undefined && raw === undefined ? {} : { "content-type": "application/json" }) },
     ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(20_000),
   });
@@ -45,7 +57,7 @@ export function collectEvents(url: string, headers: Record<string, string> = {})
   const events: StoredEvent[] = [];
   const ids: string[] = [];
   const done = (async () => {
-    const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: controller.signal });
+    const response = await fetch(url, { headers: { accept: "text/event-stream", ...authHeader(new URL(url).origin), ...headers }, signal: controller.signal });
     if (response.body === null) return;
     const decoder = new TextDecoder();
     let buffer = "";

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp, readFile } from "node:fs/promises";
+import { registerToken } from "./api.js";
 import { fileURLToPath } from "node:url";
 import os from "node:os";
 import path from "node:path";
@@ -46,6 +47,7 @@ export async function startKodoProcess(env: Record<string, string>, timeoutMs = 
       reject(new Error(`kodo serve exited (${code}) before listening:\n${out}`));
     });
   });
+  registerToken(url, (await readFile(path.join(env["KODO_HOME"] ?? "", "token"), "utf8")).trim());
   const waitExit = async (ms: number): Promise<boolean> =>
     Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
   return {
