@@ -157,7 +157,9 @@ describe("cleanup", () => {
     expect(markedProcesses(stateDir)).toEqual([]);
     const lingerMs = at - (owner.lineAt[1] ?? at);
     console.log(`[timing] owner exited ${Math.round(lingerMs)} ms after stop() returned`);
-    expect(lingerMs).toBeLessThan(1_000);
+    // Not a speed target: a timer or socket of ours would hold the process for its whole period
+    // (the event stream's idle watchdog is 30 s), so exiting well before that is the behaviour.
+    expect(lingerMs).toBeLessThan(10_000);
   });
 
   it("stop() aborts a busy session and ends what the agent's shell left behind", async () => {

@@ -154,9 +154,10 @@ describe("OpenCode runtime", () => {
     // stallMs counts from the session's last event (OpenCode emits a few while it sets the turn up)
     const idleMs = isKodoError(error) ? Number(error.details?.["idleMs"]) : NaN;
     expect(idleMs).toBeGreaterThanOrEqual(stallMs);
-    expect(idleMs).toBeLessThan(stallMs + 500);
+    // the stall detector ended the turn, not the overall deadline (60 s): bounds of behaviour, not speed
+    expect(idleMs).toBeLessThan(stallMs * 3);
     expect(elapsed).toBeGreaterThanOrEqual(stallMs);
-    expect(elapsed).toBeLessThan(stallMs + 6_000);
+    expect(elapsed).toBeLessThan(30_000);
 
     const status = await server.client().session.status({ directory: repo });
     expect(status.data?.[sessionId]?.type ?? "idle").toBe("idle");
