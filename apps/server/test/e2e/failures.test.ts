@@ -4,25 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import type { ExecuteResponse, Run, Task } from "@kodo/contracts";
-import { parseScript } from "../../src/model/scripted/script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../src/model/scripted/server.js";
-import { createSampleRepo } from "../../src/demo/sample-repo.js";
 import { DEMO_TASK } from "../../src/demo/run-demo.js";
 import { ok, until } from "../support/api.js";
-import { makeHome, startKodoProcess, type KodoProcess } from "../support/kodo-process.js";
-import { waitUntilGone } from "../support/processes.js";
 import { demoScriptWith } from "../support/scripts.js";
+import { runEnded, startStack, stopStack, type Stack } from "../support/stack.js";
 
-let home: string;
-let model: ScriptedModelServer;
-let kodo: KodoProcess;
-let repo: string;
+let stack: Stack;
 
 beforeAll(async () => {
-  home = await makeHome("kodo-failures-");
   const script = demoScriptWith({});
   const invalidPlan = { summary: "", steps: [], files: [], risks: [], tests: [] };
   script.rules.unshift(
@@ -30,34 +21,17 @@ beforeAll(async () => {
     { name: "plan-bad-after-error", when: { user: "BAD-PLAN", toolResults: 1 }, reply: { text: "I cannot make a plan." } },
     { name: "build-stall", when: { user: "STALL-BUILD", tool: "write", toolResults: 0 }, reply: { hang: true } },
   );
-  model = await startScriptedModelServer({ script: parseScript(script) });
-  repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
-  kodo = await startKodoProcess({
-    KODO_HOME: home,
-    KODO_MODEL_BASE_URL: model.url,
-    KODO_MODEL: "scripted-1",
-    KODO_AGENT_STALL_MS: "4000",
-    KODO_PLAN_ATTEMPTS: "2",
-  });
+  stack = await startStack({ prefix: "kodo-failures-", script, env: { KODO_AGENT_STALL_MS: "10000", KODO_PLAN_ATTEMPTS: "2" } });
 }, 180_000);
 
-afterAll(async () => {
-  expect(await kodo?.stop()).toBe(0);
-  await model?.close();
-  expect(await waitUntilGone(home, 15_000)).toEqual([]);
-}, 120_000);
+afterAll(() => stopStack(stack), 120_000);
 
 async function start(prompt: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const task = await ok<Task>(kodo.url, "POST", "/api/tasks", { title: "Failure case", prompt, repoPath: repo, ...extra });
-  return (await ok<ExecuteResponse>(kodo.url, "POST", `/api/tasks/${task.id}/execute`)).runId;
+  const task = await ok<Task>(stack.kodo.url, "POST", "/api/tasks", { title: "Failure case", prompt, repoPath: stack.repo, ...extra });
+  return (await ok<ExecuteResponse>(stack.kodo.url, "POST", `/api/tasks/${task.id}/execute`)).runId;
 }
 
-async function ended(runId: string, timeoutMs = 120_000): Promise<Run> {
-  return until(`run ${runId} to end`, async () => {
-    const run = await ok<Run>(kodo.url, "GET", `/api/runs/${runId}`);
-    return ["Done", "Failed", "Rejected", "Cancelled"].includes(run.status) ? run : undefined;
-  }, timeoutMs);
-}
+const ended = (runId: string): Promise<Run> => runEnded(stack.kodo.url, runId);
 
 describe("runs that cannot succeed end with a code, and nothing hangs", () => {
   it("a plan that is never valid is retried within CompilePlan, then fails PLAN_INVALID with a stored diagnostic", async () => {
@@ -78,12 +52,12 @@ describe("runs that cannot succeed end with a code, and nothing hangs", () => {
 
   it("an agent that makes no progress is aborted and the run fails AGENT_STALLED", async () => {
     const runId = await start(`${DEMO_TASK.prompt} STALL-BUILD`);
-    await until("PlanningReview", async () => ((await ok<Run>(kodo.url, "GET", `/api/runs/${runId}`)).status === "PlanningReview" ? true : undefined));
-    await ok(kodo.url, "POST", `/api/runs/${runId}/approve-plan`);
+    await until("PlanningReview", async () => ((await ok<Run>(stack.kodo.url, "GET", `/api/runs/${runId}`)).status === "PlanningReview" ? true : undefined));
+    await ok(stack.kodo.url, "POST", `/api/runs/${runId}/approve-plan`);
     const run = await ended(runId);
     expect(run.status).toBe("Failed");
     expect(run.error?.code).toBe("AGENT_STALLED");
-    expect(model.stats().byRule["build-stall"]).toBeGreaterThanOrEqual(1);
+    expect(stack.model.stats().byRule["build-stall"]).toBeGreaterThanOrEqual(1);
     const build = run.modelCalls.filter((call) => call.stepId === "Build");
     expect(build.length).toBeGreaterThanOrEqual(1);
     expect(build.every((call) => call.status === "failed")).toBe(true);

@@ -5,18 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
 import { promisify } from "node:util";
-import path from "node:path";
 import type { ExecuteResponse, RepoSettings, Run, Task } from "@kodo/contracts";
-import { parseScript } from "../../src/model/scripted/script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "../../src/model/scripted/server.js";
-import { createSampleRepo } from "../../src/demo/sample-repo.js";
 import { DEMO_TASK } from "../../src/demo/run-demo.js";
-import { ok, request, until } from "../support/api.js";
-import { CLI, makeHome, startKodoProcess, type KodoProcess } from "../support/kodo-process.js";
-import { waitUntilGone } from "../support/processes.js";
+import { ok, request } from "../support/api.js";
+import { CLI } from "../support/kodo-process.js";
 import { demoScriptWith } from "../support/scripts.js";
+import { runEnded, startStack, stopStack, type Stack } from "../support/stack.js";
 
 const BUGGY = 'export function slugify(text) {\n  return text.trim().split(/\\s+/).join("-");\n}\n';
 const FIXED = 'export function slugify(text) {\n  return text.trim().toLowerCase().split(/\\s+/).filter(Boolean).join("-");\n}\n';
@@ -33,13 +28,9 @@ const TEST = [
 const execFileAsync = promisify(execFile);
 const write = (filePath: string, content: string) => ({ toolCalls: [{ name: "write", arguments: { filePath, content } }] });
 
-let home: string;
-let model: ScriptedModelServer;
-let kodo: KodoProcess;
-let repo: string;
+let stack: Stack;
 
 beforeAll(async () => {
-  home = await makeHome("kodo-verify-");
   const script = demoScriptWith({});
   const planAt = script.rules.findIndex((rule) => rule.name === "plan");
   script.rules.splice(
@@ -53,9 +44,8 @@ beforeAll(async () => {
     { name: "bug-write-test", when: { user: "VERIFY-", toolResults: 1 }, reply: write("test/slugify.test.js", TEST) },
     { name: "bug-summary", when: { user: "VERIFY-", toolResults: 2 }, reply: { text: "Added slugify and its test." } },
   );
-  model = await startScriptedModelServer({ script: parseScript(script) });
-  repo = await createSampleRepo(await mkdtemp(path.join(home, "repo-")));
-  kodo = await startKodoProcess({ KODO_HOME: home, KODO_MODEL_BASE_URL: model.url, KODO_MODEL: "scripted-1" });
+  stack = await startStack({ prefix: "kodo-verify-", script });
+  const { kodo, repo, home } = stack;
   // the repository's test roots, set through the CLI against the real server
   const { stdout } = await execFileAsync(process.execPath, [CLI, "repo", "settings", "--repo", repo, "--test-roots", "test", "--test-runner", "node", "--json", "--url", kodo.url], {
     env: { ...process.env, KODO_HOME: home },
@@ -65,13 +55,10 @@ beforeAll(async () => {
   expect(read.body).toMatchObject({ testRoots: ["test"], runner: "node" });
 }, 180_000);
 
-afterAll(async () => {
-  expect(await kodo?.stop()).toBe(0);
-  await model?.close();
-  expect(await waitUntilGone(home, 15_000)).toEqual([]);
-}, 120_000);
+afterAll(() => stopStack(stack), 120_000);
 
 async function runTask(marker: string, maxAttempts: number, target = "test/slugify.test.js"): Promise<Run> {
+  const { kodo, repo } = stack;
   const task = await ok<Task>(kodo.url, "POST", "/api/tasks", {
     title: `Verify ${marker}`,
     prompt: `${DEMO_TASK.prompt} ${marker}`,
@@ -80,10 +67,7 @@ async function runTask(marker: string, maxAttempts: number, target = "test/slugi
     verify: { target, maxAttempts, timeoutSeconds: 60 },
   });
   const { runId } = await ok<ExecuteResponse>(kodo.url, "POST", `/api/tasks/${task.id}/execute`);
-  return until(`run ${runId} to end`, async () => {
-    const run = await ok<Run>(kodo.url, "GET", `/api/runs/${runId}`);
-    return ["Done", "Failed", "Cancelled"].includes(run.status) ? run : undefined;
-  }, 240_000);
+  return runEnded(kodo.url, runId);
 }
 
 describe("build → test → fix", () => {
@@ -101,7 +85,7 @@ describe("build → test → fix", () => {
     expect(second!.test?.class).toBe("PASSED");
     expect(second!.test?.counts.passed).toBe(1);
     // the model's second build turn was told which test failed
-    const fixRequest = model.stats().log.find((entry) => entry.rule === "fix-write-source");
+    const fixRequest = stack.model.stats().log.find((entry) => entry.rule === "fix-write-source");
     expect(fixRequest?.lastUser).toContain(failedId);
     expect(run.history.map((change) => change.to)).toEqual([
       "Planning", "PlanningReview", "InProgress", "AiReview", "InProgress", "AiReview", "Done",
