@@ -174,12 +174,13 @@ describe("OpenCode runtime", () => {
     const { sessionId } = await runtime.createSession({ directory: repo, title: "retry test", permission: buildPermissions() });
     const t0 = performance.now();
     const error: unknown = await runtime
-      .prompt({ sessionId, directory: repo, agent: "build", text: "FAIL_5XX", stallMs: 3_000, timeoutMs: 60_000 })
+      .prompt({ sessionId, directory: repo, agent: "build", text: "FAIL_5XX", stallMs: 8_000, timeoutMs: 120_000 })
       .then(() => undefined, (e: unknown) => e);
     console.log(`[timing] 5xx loop ended after ${Math.round(performance.now() - t0)} ms`, isKodoError(error) ? error.code : error);
     expect(isKodoError(error) && error.code).toBe("AGENT_STALLED");
-    // OpenCode would have kept retrying for about a minute
-    expect(performance.now() - t0).toBeLessThan(15_000);
+    // OpenCode would have kept retrying for about a minute; the stall detector ended it well before
+    // (stallMs is long enough for OpenCode's first retry to show up even on a loaded machine)
+    expect(performance.now() - t0).toBeLessThan(45_000);
     const retries = events.filter((e) => e.type === "session.status" && e.sessionId === sessionId && e.status === "retry");
     expect(retries.length).toBeGreaterThan(0);
   });
