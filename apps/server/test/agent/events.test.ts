@@ -140,7 +140,8 @@ describe("createEventStream", () => {
     expect(calls).toBeGreaterThan(1);
     const t0 = performance.now();
     await stream.stop();
-    expect(performance.now() - t0).toBeLessThan(100);
+    // stopping does not wait for a backoff or a connection attempt (bounded, not a speed target)
+    expect(performance.now() - t0).toBeLessThan(2_000);
     await http.close();
   });
 });

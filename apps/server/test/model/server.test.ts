@@ -187,7 +187,7 @@ describe("closing the scripted model server", () => {
     await expect.poll(() => server.stats().requests, { timeout: 5_000 }).toBe(2);
     const started = performance.now();
     await server.close();
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(5_000); // a hanging request would otherwise hold it for an hour
     expect(await hanging).toMatch(/^failed/);
     expect(await delayed).toBe("failed");
     await server.close(); // idempotent

