@@ -3,6 +3,7 @@
  * `npm test` builds first; this refuses to test a stale build rather than pass on old code.
  */
 import { spawn } from "node:child_process";
+import { MAIN, runKodo, type BinaryResult } from "./support/built-binary.js";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,28 +13,9 @@ import { makeTask } from "./support/fixtures.js";
 import { startKodoStub, type KodoStub } from "./support/kodo-stub.js";
 
 const CLI_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MAIN = path.join(CLI_ROOT, "dist", "main.js");
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kodo(argv: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...argv], { env: { PATH: process.env["PATH"] ?? "", HOME: os.tmpdir(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function kodo(argv: string[], env: Record<string, string> = {}): Promise<BinaryResult> {
+  return runKodo(argv, process.cwd(), { PATH: process.env["PATH"] ?? "", HOME: os.tmpdir(), ...env });
 }
 
 async function newestMtime(dir: string, extension: string): Promise<number> {
