@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Pool } from "pg";
 import {
   ActivityItem,
-  ApiError,
   ApprovePlanRequest,
   CreateTaskRequest,
   ExecuteResponse,
@@ -21,6 +20,7 @@ import type { EventHub } from "../service/event-hub.js";
 import { authMiddleware, type AuthOptions } from "./auth.js";
 import { errorResponse, validationError } from "./errors.js";
 import { eventStream } from "./sse.js";
+import { body, errors, json } from "./openapi-helpers.js";
 
 export interface AppDeps {
   service: KodoService;
@@ -33,16 +33,6 @@ export interface AppDeps {
   /** bearer token, Host and Origin checks for every /api route (absent only in tests of the routes themselves) */
   auth?: AuthOptions;
 }
-
-const errors = {
-  400: { description: "bad input", content: { "application/json": { schema: ApiError } } },
-  404: { description: "not found", content: { "application/json": { schema: ApiError } } },
-  409: { description: "conflict with the current state", content: { "application/json": { schema: ApiError } } },
-  422: { description: "the request is well-formed but cannot be done", content: { "application/json": { schema: ApiError } } },
-} as const;
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
 const TaskIdParam = z.object({ id: z.string().min(1).max(100) });
 const RunIdParam = TaskIdParam;
