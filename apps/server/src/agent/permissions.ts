@@ -54,7 +54,7 @@ const PLAN_ALLOWED: ReadonlySet<KnownPermission> = new Set(["read", "glob", "gre
 const BUILD_ALLOWED: ReadonlySet<KnownPermission> = new Set([...PLAN_ALLOWED, "edit", "bash"]);
 
 /** Secrets stay unread even where `read` is allowed (OpenCode's own default asks for these). */
-const SECRET_READ_RULES: readonly PermissionRule[] = [
+export const SECRET_READ_RULES: readonly PermissionRule[] = [
   { permission: "read", pattern: "*.env", action: "deny" },
   { permission: "read", pattern: "*.env.*", action: "deny" },
   { permission: "read", pattern: "*.env.example", action: "allow" },

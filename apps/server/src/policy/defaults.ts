@@ -15,6 +15,21 @@ const git = (rest: string): string => `\\bgit(?:\\s+(?:-[Cc]\\s+\\S+|--?[A-Za-z]
 /** anything up to the end of the same simple command */
 const same = "[^;&|\\n]*";
 
+/**
+ * Programs the build agent may run by default: looking, building and testing. No deletion (`rm`,
+ * `mv`), no network tools, no shell tricks: each command of a `&&`/`||`/`|` chain must start with
+ * one of these and hold no `;`, `&`, backquote, `$`, `<` or `>` (except `2>&1`). Destructive git is
+ * denied by the rules above it (deny beats allow).
+ */
+export const BASH_ALLOWLIST = [
+  "cd", "ls", "cat", "head", "tail", "wc", "grep", "rg", "echo", "printf", "pwd", "diff", "sort", "uniq", "cut", "tr",
+  "sed", "file", "stat", "which", "true", "false", "test", "mkdir", "touch", "cp", "tree",
+  "python", "python3", "pytest", "pip", "node", "npm", "npx", "pnpm", "yarn", "tsc", "vitest", "jest", "eslint", "prettier",
+  "go", "gofmt", "cargo", "rustc", "make", "git",
+] as const;
+const simpleCommand = `(?:${BASH_ALLOWLIST.join("|")})(?=\\s|$)(?:[^;&|\`$<>\\n]|2>&1)*`;
+const BASH_ALLOWED = `^\\s*${simpleCommand}(?:(?:&&|\\|\\|?)\\s*${simpleCommand})*$`;
+
 export const DEFAULT_RULES: readonly Rule[] = [
   {
     id: "tests-run-in-roots",
@@ -97,6 +112,17 @@ export const DEFAULT_RULES: readonly Rule[] = [
   },
   { id: "webfetch-denied", tool: "webfetch", action: "*", effect: "deny", code: "NETWORK_DENIED", reason: "no network access" },
   { id: "task-denied", tool: "task", action: "*", effect: "deny", code: "DENIED_BY_RULE", reason: "no subagents" },
+  {
+    id: "bash-allowlisted",
+    tool: "bash",
+    action: "run",
+    requires: ["command"],
+    when: [{ arg: "command", regex: BASH_ALLOWED }],
+    effect: "allow",
+    reason: "an allowlisted program (see BASH_ALLOWLIST)",
+  },
+  { id: "question-asks-a-person", tool: "question", action: "*", effect: "ask", reason: "the agent's questions go to a person (answered or denied by the deadline)" },
+  { id: "todo-allowed", tool: "todowrite", action: "*", effect: "allow", reason: "the agent's own todo list" },
   { id: "read-allowed", tool: "read", action: "*", effect: "allow", reason: "reading is allowed" },
   { id: "fs-read-allowed", tool: "fs", action: "read", effect: "allow", reason: "reading is allowed" },
 ];

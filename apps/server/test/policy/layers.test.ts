@@ -17,7 +17,7 @@ describe("resolvePolicy", () => {
     expect(ids(resolved.rules).slice(0, 3)).toEqual(["task:task-deny", "repo:repo-deny", "defaults:tests-run-in-roots"]);
     // Both deny: the first in evaluation order (the task's) gives the code.
     const decision = await evaluate(resolved, { tool: "bash", action: "run", args: { command: "git reset --hard" } });
-    expect(decision).toMatchObject({ code: "MISSION_TIMEOUT", matchedRules: ["task-deny", "repo-deny", "git-reset-hard"] });
+    expect(decision).toMatchObject({ code: "MISSION_TIMEOUT", matchedRules: ["task-deny", "repo-deny", "git-reset-hard", "bash-allowlisted"] });
   });
 
   it("cannot loosen a lower deny with an allow, but can replace the rule by its id", async () => {
