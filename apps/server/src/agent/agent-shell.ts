@@ -3,8 +3,10 @@
  * `<shell> -c <command>`). kodo points it at a small wrapper that drops the server's secrets from
  * the environment before exec'ing the real bash, so the agent's commands do not inherit them.
  *
- * Defence in depth only: a process of the same uid can still read the server's
- * /proc/<pid>/environ. Confinement (the sandbox) is what has to close that.
+ * Unsandboxed, that is defence in depth only: a process of the same uid can still read the
+ * server's /proc/<pid>/environ. Under the agent sandbox the wrapper also starts each command in a
+ * nested sandbox (sandbox/nested-sandbox.ts): its own user and pid namespaces close that, and
+ * whatever the command leaves running dies with it.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,11 +28,18 @@ function findBash(): string | undefined {
   return undefined;
 }
 
+/** One word for sh: single-quoted, so nothing in it is expanded. */
+function shellWord(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 /**
  * Writes `<stateDir>/bin/bash` (named bash so OpenCode treats it as one) and returns its path;
  * undefined when no bash is installed (OpenCode then picks its default shell, unwrapped).
+ * `nestedCommand`: argv prefix that starts a nested sandbox (ServiceSandbox.nestedCommand); the
+ * real bash then runs inside it, and a command that cannot get one fails rather than run bare.
  */
-export function writeAgentShell(stateDir: string): string | undefined {
+export function writeAgentShell(stateDir: string, nestedCommand?: readonly string[]): string | undefined {
   const bash = findBash();
   if (bash === undefined) return undefined;
   const dir = path.join(stateDir, "bin");
@@ -40,7 +49,8 @@ export function writeAgentShell(stateDir: string): string | undefined {
     "#!/bin/sh",
     "# written by kodo: the agent's commands must not inherit the OpenCode server's secrets",
     `unset ${SCRUBBED_ENV.join(" ")}`,
-    `exec ${JSON.stringify(bash)} "$@"`,
+    ...(nestedCommand === undefined ? [] : ["# each command in its own nested sandbox: own user and pid namespaces, nothing outlives it"]),
+    `exec ${[...(nestedCommand ?? []), bash].map(shellWord).join(" ")} "$@"`,
     "",
   ].join("\n");
   fs.writeFileSync(file, script, { mode: 0o700 });

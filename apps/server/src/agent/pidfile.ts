@@ -56,12 +56,14 @@ export function removePidfile(stateDir: string): void {
 }
 
 /**
- * True only for a live `opencode serve` whose environment carries this state dir's marker:
- * a pid reused by a stranger is never mistaken for our server.
+ * True only for a live `opencode serve` (or the `bwrap … -- opencode serve` of a sandboxed one)
+ * whose environment carries this state dir's marker: a pid reused by a stranger is never
+ * mistaken for our server.
  */
 export function isOurServer(pid: number, stateDir: string): boolean {
   if (!isAlive(pid)) return false;
-  const cmdline = readCmdline(pid);
+  let cmdline = readCmdline(pid);
+  if (cmdline !== undefined && path.basename(cmdline[0] ?? "") === "bwrap") cmdline = cmdline.slice(cmdline.indexOf("--") + 1);
   if (cmdline === undefined || !cmdline.includes("serve")) return false;
   const executable = cmdline[0] ?? "";
   if (!path.basename(executable).startsWith("opencode")) return false;

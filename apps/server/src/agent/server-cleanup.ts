@@ -1,14 +1,16 @@
 /**
- * Ending an OpenCode server and everything it started, as completely as we can without a PID
- * namespace: abort busy sessions, dispose its instances, signal its process group, then hunt the
- * processes that still carry the state dir's marker in their environment (the bash tool starts
- * commands in their own session, so they escape the group).
+ * Ending an OpenCode server and everything it started: abort busy sessions, dispose its
+ * instances, signal its process group, then hunt the processes that still carry the state dir's
+ * marker in their environment (the bash tool starts commands in their own session, so they
+ * escape the group). Sandboxed, the group is bwrap's: when it ends, the kernel ends every member
+ * of the sandbox's pid namespace, marked or not; we check that the namespace is empty.
  */
 import { createOpencodeClient, type OpencodeClient } from "@opencode-ai/sdk/v2";
 import path from "node:path";
 import { TIMEOUT_HEADER, createTimedFetch, type TimedFetch } from "./http.js";
 import { KodoError } from "../lib/errors.js";
 import { STATE_MARKER_ENV, isOurServer, ownerAlive, readPidfile, removePidfile } from "./pidfile.js";
+import type { HeldNamespace } from "../sandbox/pid-namespace.js";
 import { killMarkedProcesses, killProcessGroup, readEnviron } from "./process-table.js";
 
 export interface CleanupReport {
@@ -64,11 +66,34 @@ export async function politeShutdown(client: OpencodeClient, knownDirectories: I
   return busy.map((session) => session.id);
 }
 
-/** Signals: the group (TERM, grace, KILL), then every process still marked with this state dir. */
-export async function killServerProcesses(pgid: number | undefined, stateDir: string, graceMs: number): Promise<number[]> {
+async function emptied(namespace: HeldNamespace, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (namespace.members().length > 0) {
+    if (performance.now() >= until) return false;
+    await new Promise<void>((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+/**
+ * Signals: the group (TERM, grace, KILL), then every process still marked with this state dir.
+ * `namespace` (sandboxed): must then be empty; what is left is SIGKILLed through its init.
+ * Released afterwards.
+ */
+export async function killServerProcesses(pgid: number | undefined, stateDir: string, graceMs: number, namespace?: HeldNamespace): Promise<number[]> {
   const groupSurvivors = pgid === undefined ? [] : await killProcessGroup(pgid, graceMs);
   const markedSurvivors = await killMarkedProcesses(STATE_MARKER_ENV, path.resolve(stateDir), Math.min(graceMs, 2_000));
-  return [...new Set([...groupSurvivors, ...markedSurvivors])];
+  let namespaceSurvivors: number[] = [];
+  if (namespace !== undefined) {
+    if (!(await emptied(namespace, 2_000))) {
+      namespace.killInit();
+      namespace.signalMembers("SIGKILL");
+      await emptied(namespace, 2_000);
+    }
+    namespaceSurvivors = namespace.members();
+    namespace.release();
+  }
+  return [...new Set([...groupSurvivors, ...markedSurvivors, ...namespaceSurvivors])];
 }
 
 /**

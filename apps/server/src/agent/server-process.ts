@@ -6,9 +6,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { KodoError, describeError } from "../lib/errors.js";
+import { HeldNamespace } from "../sandbox/pid-namespace.js";
 import { TIMEOUT_HEADER, type TimedFetch } from "./http.js";
 import { STATE_MARKER_ENV } from "./pidfile.js";
-import { killProcessGroup } from "./process-table.js";
+import { killProcessGroup, listPids, readStat } from "./process-table.js";
 
 const LISTENING = /opencode server listening on (http:\/\/[^\s]+)/;
 /** Variables of kodo's own environment the server (and the agent's shell) may see; nothing else leaks. */
@@ -71,6 +72,11 @@ export interface LaunchOptions {
   http: TimedFetch;
   /** called right after spawn, before readiness: record the pid while it starts (a crash then leaves a findable leftover) */
   onSpawn?: (pid: number) => void;
+  /**
+   * Run it as `bwrap <flags> -- <binary> serve …` (sandbox/service-sandbox.ts). The pid, the
+   * process group and the pidfile are then bwrap's; the environment is bwrap's own, handed on.
+   */
+  sandbox?: { bwrapPath: string; flags: string[] };
 }
 
 export interface LaunchedServer {
@@ -79,6 +85,8 @@ export interface LaunchedServer {
   url: string;
   /** resolves when the process exits (never rejects) */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** sandboxed: the sandbox's pid namespace, held open so that a member found later is certainly ours */
+  namespace: HeldNamespace | undefined;
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -125,6 +133,20 @@ async function healthy(url: string, http: TimedFetch): Promise<boolean> {
   }
 }
 
+/** The pid namespace of a sandbox whose bwrap is `bwrapPid`: its child is the namespace's init. */
+function holdSandboxNamespace(bwrapPid: number): HeldNamespace | undefined {
+  const init = listPids().find((pid) => readStat(pid)?.ppid === bwrapPid);
+  if (init === undefined) return undefined;
+  let link: string;
+  try {
+    link = fs.readlinkSync(`/proc/${init}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+  const inode = Number(/^pid:\[(\d+)\]$/.exec(link)?.[1]);
+  return Number.isInteger(inode) ? HeldNamespace.hold(init, inode) : undefined;
+}
+
 /**
  * Spawns `opencode serve --port 0` and resolves once it printed its URL and answered
  * `GET /global/health`. On any failure (spawn error, early exit, deadline) the process group is
@@ -139,8 +161,17 @@ export async function launchOpenCode(options: LaunchOptions): Promise<LaunchedSe
   let child: ChildProcess;
   try {
     // stdout/stderr go straight to the file: the server never depends on kodo draining a pipe,
-    // so it keeps running (and can be found through the pidfile) if kodo dies.
-    child = spawn(options.binary, ["serve", "--port", "0", "--hostname", "127.0.0.1"], {
+    // so it keeps running (and can be found through the pidfile) if kodo dies. Sandboxed, it
+    // does not: `--die-with-parent` ends it with kodo.
+    const serve = ["serve", "--port", "0", "--hostname", "127.0.0.1"];
+    const { file, args } =
+      options.sandbox === undefined
+        ? { file: options.binary, args: serve }
+        : { file: options.sandbox.bwrapPath, args: [...options.sandbox.flags, "--", options.binary, ...serve] };
+    // sandboxed: bwrap passes this environment on (`--setenv` would show the password in
+    // /proc/<pid>/cmdline, which every user can read); detached as before, and spawned from this
+    // (main) thread: `--die-with-parent` follows the spawning thread
+    child = spawn(file, args, {
       cwd: dirs.work,
       env: options.env,
       detached: true,
@@ -189,5 +220,5 @@ export async function launchOpenCode(options: LaunchOptions): Promise<LaunchedSe
   }
   const pid = child.pid;
   if (pid === undefined) return fail("no pid");
-  return { child, pid, url, exited };
+  return { child, pid, url, exited, namespace: options.sandbox === undefined ? undefined : holdSandboxNamespace(pid) };
 }

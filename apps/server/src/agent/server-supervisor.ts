@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { KodoError, describeError } from "../lib/errors.js";
+import { prepareServiceSandbox, type ServiceSandbox } from "../sandbox/index.js";
+import { openCodeSandboxSpec, prepareSandboxedStateDirs, type AgentSandboxOptions, type AgentSandboxReport } from "./agent-sandbox.js";
 import { writeAgentShell } from "./agent-shell.js";
 import type { AgentEventListener } from "./event-types.js";
 import { createEventStream, type AgentEventStream } from "./events.js";
@@ -42,6 +44,12 @@ export interface OpenCodeServerOptions {
   stopGraceMs?: number;
   /** extra environment for the server (applied last) */
   env?: Record<string, string>;
+  /**
+   * Run the server in bubblewrap (agent-sandbox.ts): read-only root, these paths on top of the
+   * state dirs OpenCode needs, network shared, each bash command in a nested sandbox when that
+   * works here. SANDBOX_UNAVAILABLE when bubblewrap does not work; call from the main thread.
+   */
+  sandbox?: AgentSandboxOptions;
 }
 
 export type ServerState = "running" | "restarting" | "failed" | "stopped";
@@ -53,6 +61,10 @@ export interface OpenCodeServer {
   readonly restarts: number;
   readonly state: ServerState;
   readonly stateDir: string;
+  /** the server runs in the agent sandbox */
+  readonly sandboxed: boolean;
+  /** how (undefined: unsandboxed) */
+  readonly sandbox: AgentSandboxReport | undefined;
   /** the SDK client of the current process (a new one after each restart) */
   client(): OpencodeClient;
   /** the timed, authenticated fetch every call to this server goes through */
@@ -83,13 +95,19 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
 
   const apiKeyFile = path.join(stateDir, API_KEY_FILE);
   fs.writeFileSync(apiKeyFile, options.model.apiKey === "" ? "unused" : options.model.apiKey, { mode: 0o600 });
+  let sandbox: ServiceSandbox | undefined;
+  if (options.sandbox !== undefined) {
+    prepareSandboxedStateDirs(stateDir);
+    sandbox = await prepareServiceSandbox(openCodeSandboxSpec(stateDir, apiKeyFile, options.sandbox));
+  }
   const password = randomBytes(24).toString("base64url");
   const http: TimedFetch = createTimedFetch(password, { ...DEFAULT_HTTP_TIMEOUTS, ...options.http });
   const env = serverEnv({
     stateDir,
     password,
-    configContent: JSON.stringify(openCodeConfig(options.model, apiKeyFile, writeAgentShell(stateDir))),
-    ...(options.env === undefined ? {} : { extra: options.env }),
+    configContent: JSON.stringify(openCodeConfig(options.model, apiKeyFile, writeAgentShell(stateDir, sandbox?.nestedCommand))),
+    // the sandbox has its own empty /tmp: an inherited TMPDIR below the host's /tmp would not exist in it
+    extra: { ...(sandbox === undefined ? {} : { TMPDIR: "/tmp" }), ...options.env },
   });
   const binary = resolveOpenCodeBinary();
   const recordPidfile = (pid: number, url: string): void => {
@@ -113,6 +131,7 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
       readyTimeoutMs,
       http,
       onSpawn: (pid) => recordPidfile(pid, ""),
+      ...(sandbox === undefined ? {} : { sandbox: { bwrapPath: sandbox.bwrapPath, flags: sandbox.flags } }),
     });
 
   let current: LaunchedServer;
@@ -152,7 +171,7 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
       state = "restarting";
       if (performance.now() - launchedAt > HEALTHY_RUN_MS) crashStreak = 0;
       // whatever the dead server started keeps running otherwise (and holds files and ports)
-      await killServerProcesses(server.pid, stateDir, 1_000);
+      await killServerProcesses(server.pid, stateDir, 1_000, server.namespace);
       let lastError: unknown = new Error(`the server exited (pid ${server.pid})`);
       while (crashStreak < maxAttempts) {
         await sleep(initialDelayMs * 2 ** crashStreak, stopSignal.signal);
@@ -161,7 +180,7 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
         try {
           const next = await launch();
           if (stopping !== undefined) {
-            await killServerProcesses(next.pid, stateDir, 1_000);
+            await killServerProcesses(next.pid, stateDir, 1_000, next.namespace);
             return;
           }
           current = next;
@@ -208,11 +227,11 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
     }
     state = "stopped";
     await events.stop();
-    let survivors = await killServerProcesses(server.pid, stateDir, graceMs);
+    let survivors = await killServerProcesses(server.pid, stateDir, graceMs, server.namespace);
     // a restart in flight ends itself once it sees stop(); a server it spawned after our kill
     // pass is killed by it. Bounded: a launch gives up after readyTimeoutMs.
     await settleWithin(supervising, readyTimeoutMs + 5_000);
-    if (current !== server) survivors = [...survivors, ...(await killServerProcesses(current.pid, stateDir, graceMs))];
+    if (current !== server) survivors = [...survivors, ...(await killServerProcesses(current.pid, stateDir, graceMs, current.namespace))];
     // the child's exit is usually seen by now; never wait on it unbounded
     await settleWithin(server.exited, 1_000);
     await http.close();
@@ -236,6 +255,11 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
       return state;
     },
     stateDir,
+    sandboxed: sandbox !== undefined,
+    sandbox:
+      sandbox === undefined
+        ? undefined
+        : { nestedCommands: sandbox.nestedCommand !== undefined, mounts: sandbox.mounts.map((mount) => ({ ...mount })), notes: [...sandbox.notes] },
     client() {
       if (state === "stopped" || state === "failed") {
         throw new KodoError("AGENT_UNAVAILABLE", `the OpenCode server is ${state}`, { retryable: state === "failed" });

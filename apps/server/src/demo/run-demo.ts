@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { z } from "zod";
 import { ExecuteResponse, Run, Task, isTerminal, type TaskStatus } from "@kodo/contracts";
+import { describeAgentSandbox } from "../agent/agent-sandbox.js";
 import { homePaths, loadConfig, type KodoConfig } from "../config.js";
 import { KodoError, describeError } from "../lib/errors.js";
 import { loadScript } from "../model/scripted/script.js";
@@ -89,13 +90,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const config: KodoConfig = {
       ...base,
       home: homePaths(home),
+      // the demo must run where bubblewrap is missing: the agent sandbox when it works, unless the user chose
+      agentSandbox: (env["KODO_AGENT_SANDBOX"] ?? "") === "" ? "auto" : base.agentSandbox,
       model: { baseUrl: model.url, apiKey: "offline", model: "scripted-1", cost: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } },
     };
     await mkdir(path.join(home, "samples"), { recursive: true });
     const repo = await createSampleRepo(await mkdtemp(path.join(home, "samples", "sample-")));
     say(`• sample repository   ${repo}`);
-    kodo = await startKodo({ config, port: 0, log: (line) => say(`  ${line}`) });
+    // the sample checkout lives in the (masked) home: the sandboxed agent may read it, so OpenCode sees the worktree's repository
+    kodo = await startKodo({ config, port: 0, agentReadOnly: [path.join(home, "samples")], log: (line) => say(`  ${line}`) });
     apiToken = (await readFile(config.home.tokenFile, "utf8")).trim();
+    say(`• agent               ${describeAgentSandbox(kodo.opencode?.sandbox)}`);
     say(`• kodo API            ${kodo.url}  (OpenAPI: ${kodo.url}/api/openapi.json)\n`);
 
     // The demo's home is its own: a run left over from an interrupted demo is cancelled, not resumed.

@@ -2,7 +2,8 @@
  * The bubblewrap command line for a plan. Each group of flags closes a hole seen on this kind of
  * machine (docs/security-notes.md):
  * - root trap: as root, bwrap without a user namespace keeps every capability and could remount
- *   `/` read-write, hence `--unshare-user --uid 1000 --gid 1000 --cap-drop ALL --disable-userns`;
+ *   `/` read-write, hence `--unshare-user --uid 1000 --gid 1000 --cap-drop ALL --disable-userns`
+ *   (a sandbox that starts nested ones keeps user namespaces: BaseFlagOptions.nesting);
  * - the sandbox uid maps to kodo's own uid, which is host root when kodo runs as root: root-owned
  *   sysctls stay writable by file mode alone (seen: `vm.swappiness` changed on the host), hence
  *   `/proc/sys` and `/proc/sysrq-trigger` bound read-only over the sandbox's own /proc;
@@ -21,20 +22,29 @@ export const STATUS_FD = 3;
 export const SANDBOX_UID = "1000";
 export const SANDBOX_GID = "1000";
 
-const NAMESPACE_FLAGS = [
-  "--unshare-user", "--uid", SANDBOX_UID, "--gid", SANDBOX_GID, "--cap-drop", "ALL", "--disable-userns",
-  "--unshare-pid", "--die-with-parent", "--new-session",
-  "--unshare-ipc", "--unshare-uts",
-];
+const USER_FLAGS = ["--unshare-user", "--uid", SANDBOX_UID, "--gid", SANDBOX_GID, "--cap-drop", "ALL"];
+const PROCESS_FLAGS = ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"];
 
-function procHardening(): string[] {
+export interface BaseFlagOptions {
+  /**
+   * A sandbox that starts sandboxes of its own (the OpenCode server, whose shell runs each command
+   * in a nested bwrap, see nested-sandbox.ts). Then user namespaces stay allowed inside (no
+   * `--disable-userns`: the nested bwrap needs one) and `/proc/sys/user` stays writable, so the
+   * nested bwrap can `--disable-userns` for the command. Those limits are per user namespace and
+   * need CAP_SYS_RESOURCE in the writer's own namespace: nobody in here can raise the host's.
+   */
+  nesting?: boolean;
+}
+
+function procHardening(nesting: boolean): string[] {
   const flags = ["--ro-bind", "/proc/sys", "/proc/sys"];
+  if (nesting && fs.existsSync("/proc/sys/user")) flags.push("--bind", "/proc/sys/user", "/proc/sys/user");
   // absent on kernels built without magic SysRq (bwrap cannot bind over a missing file)
   if (fs.existsSync("/proc/sysrq-trigger")) flags.push("--ro-bind", "/dev/null", "/proc/sysrq-trigger");
   return flags;
 }
 
-function mountFlags(mount: PlannedMount): string[] {
+export function mountFlags(mount: PlannedMount): string[] {
   switch (mount.kind) {
     case "writable":
       return ["--bind", mount.path, mount.path];
@@ -49,14 +59,17 @@ function mountFlags(mount: PlannedMount): string[] {
 }
 
 /** The part of the command line that does not depend on the command (also used by the probe). */
-export function baseFlags(network: boolean): string[] {
+export function baseFlags(network: boolean, options: BaseFlagOptions = {}): string[] {
+  const nesting = options.nesting === true;
   return [
-    ...NAMESPACE_FLAGS,
+    ...USER_FLAGS,
+    ...(nesting ? [] : ["--disable-userns"]),
+    ...PROCESS_FLAGS,
     ...(network ? [] : ["--unshare-net"]),
     "--ro-bind", "/", "/",
     "--dev", "/dev",
     "--proc", "/proc",
-    ...procHardening(),
+    ...procHardening(nesting),
     "--tmpfs", "/tmp",
     "--tmpfs", "/run",
   ];

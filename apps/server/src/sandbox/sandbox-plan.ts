@@ -60,7 +60,8 @@ function depth(value: string): number {
   return value.split("/").filter((part) => part !== "").length;
 }
 
-function planMounts(spec: SandboxSpec, notes: string[]): PlannedMount[] {
+/** The mounts of a spec, checked and ordered parents-first (also used for the OpenCode server's sandbox). */
+export function planMounts(spec: Pick<SandboxSpec, "writable" | "readOnly" | "masked">, notes: string[]): PlannedMount[] {
   const mounts: PlannedMount[] = [];
   for (const entry of spec.writable) {
     checkAbsolute("writable path", entry);

@@ -1,7 +1,8 @@
 /**
  * Process cleanup with the real binary: a leftover server of a SIGKILLed owner is found through
  * the pidfile and ended by the next start (busy session aborted, group and marked processes
- * killed), and stop() ends what the agent's shell left behind. What survives is asserted, not hidden.
+ * killed), and stop() ends what the agent's shell left behind. What survives is asserted, not hidden:
+ * unsandboxed, a process with an empty environment escapes; in the agent sandbox it does not.
  */
 import { createOpencodeClient } from "@opencode-ai/sdk/v2";
 import { spawn } from "node:child_process";
@@ -162,6 +163,33 @@ describe("cleanup", () => {
     expect(lingerMs).toBeLessThan(10_000);
   });
 
+  it("in the agent sandbox, what the shell left behind dies with its command, even with an empty environment", async () => {
+    const stateDir = tempStateDir("sandboxed");
+    const repo = gitRepo("sandboxed");
+    const server = await startOpenCodeServer({
+      stateDir,
+      model: { baseUrl: model.url, apiKey: "k", model: "scripted-1" },
+      logFile: path.join(stateDir, "opencode.log"),
+      sandbox: { writable: [repo] },
+    });
+    servers.push(server);
+    expect(server.sandbox?.nestedCommands).toBe(true);
+    server.noteDirectory(repo);
+    const client = server.client();
+    const session = await client.session.create({ directory: repo, title: "sandboxed escape", permission: buildPermissions() });
+    const sessionId = session.data?.id ?? "";
+    const answered = model.scripted.stats().byRule["escape-then-hang"] ?? 0;
+    await client.session.promptAsync({ sessionID: sessionId, directory: repo, agent: "build", parts: [{ type: "text", text: "ESCAPE" }] });
+    // the command ran and ended: its output went back to the model (which now hangs the turn)
+    await until(() => ((model.scripted.stats().byRule["escape-then-hang"] ?? 0) > answered ? true : undefined), 60_000, "the escape command's result");
+    for (const duration of Object.values(ESCAPE_SLEEPS)) expect(sleepers(duration)).toEqual([]);
+
+    const report = await server.stop();
+    expect(report.abortedSessions).toEqual([sessionId]);
+    expect(report.survivors).toEqual([]);
+    expect(markedProcesses(stateDir)).toEqual([]);
+  });
+
   it("stop() aborts a busy session and ends what the agent's shell left behind", async () => {
     const stateDir = tempStateDir("stopkids");
     const server = await startOpenCodeServer({ stateDir, model: { baseUrl: model.url, apiKey: "k", model: "scripted-1" }, logFile: path.join(stateDir, "opencode.log") });
@@ -176,7 +204,6 @@ describe("cleanup", () => {
     const t0 = performance.now();
     const report = await server.stop();
     console.log(`[timing] stop with a busy session and escaped children ${Math.round(performance.now() - t0)} ms`);
-    runtime.close();
     expect(report.abortedSessions).toEqual([sessionId]);
     expect(report.survivors).toEqual([]);
     expect(sleepers(ESCAPE_SLEEPS.setsid)).toEqual([]);

@@ -18,17 +18,20 @@ const repoRoot = path.resolve(here, "../../../..");
 /**
  * argv: stateDir modelUrl [mode]. mode "hold" (default) keeps running with the server up;
  * "turn-and-stop" runs one agent turn in argv[5] (a directory), stops everything and must then
- * exit on its own: nothing of ours may keep the event loop alive.
+ * exit on its own: nothing of ours may keep the event loop alive. KODO_TEST_AGENT_SANDBOX (JSON
+ * AgentSandboxOptions) starts the server in the agent sandbox.
  */
 const ENTRY = `
 import { startOpenCodeServer } from "./src/agent/server-supervisor.js";
 import { createOpenCodeRuntime } from "./src/agent/runtime.js";
 import { buildPermissions } from "./src/agent/permissions.js";
 const [stateDir, baseUrl, mode = "hold", directory] = process.argv.slice(2);
+const sandbox = process.env.KODO_TEST_AGENT_SANDBOX ? JSON.parse(process.env.KODO_TEST_AGENT_SANDBOX) : undefined;
 const server = await startOpenCodeServer({
   stateDir,
   model: { baseUrl, apiKey: "owner-key", model: "scripted-1" },
   logFile: stateDir + "/opencode.log",
+  ...(sandbox ? { sandbox } : {}),
 });
 process.stdout.write(JSON.stringify({ pid: server.pid, url: server.url, password: server.password }) + "\\n");
 if (mode === "hold") {
@@ -37,7 +40,6 @@ if (mode === "hold") {
   const runtime = createOpenCodeRuntime(server);
   const { sessionId } = await runtime.createSession({ directory, title: "exit test", permission: buildPermissions() });
   const result = await runtime.prompt({ sessionId, directory, agent: "build", text: "say ok", stallMs: 30000, timeoutMs: 60000 });
-  runtime.close();
   const report = await server.stop();
   process.stdout.write(JSON.stringify({ text: result.text, report }) + "\\n");
 }
@@ -48,7 +50,7 @@ export function buildOwnerProgram(): string {
   const out = tempDir("owner-build");
   fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(out, "node_modules"), "dir");
   fs.writeFileSync(path.join(out, "package.json"), JSON.stringify({ type: "module" }));
-  for (const dir of ["agent", "lib"]) {
+  for (const dir of ["agent", "lib", "sandbox"]) {
     fs.mkdirSync(path.join(out, "src", dir), { recursive: true });
     for (const name of fs.readdirSync(path.join(serverSrc, dir)).filter((file) => file.endsWith(".ts"))) {
       const source = fs.readFileSync(path.join(serverSrc, dir, name), "utf8");
@@ -79,8 +81,11 @@ export interface OwnerInfo {
 }
 
 /** Starts the owner and waits for the JSON line it prints once its server is ready. */
-export async function startOwner(entry: string, stateDir: string, modelUrl: string, extraArgs: string[] = []): Promise<OwnerInfo> {
-  const child = spawn(process.execPath, [entry, stateDir, modelUrl, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
+export async function startOwner(entry: string, stateDir: string, modelUrl: string, extraArgs: string[] = [], env?: Record<string, string>): Promise<OwnerInfo> {
+  const child = spawn(process.execPath, [entry, stateDir, modelUrl, ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
   let stderr = "";
   const lines: string[] = [];
   const lineAt: number[] = [];

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildBwrapArgs } from "../../src/sandbox/bwrap-args.js";
+import { baseFlags, buildBwrapArgs } from "../../src/sandbox/bwrap-args.js";
 import { planSandbox } from "../../src/sandbox/sandbox-plan.js";
 import { baseSpec, removeTempDirs, tempDir } from "./helpers.js";
 
@@ -29,6 +29,14 @@ describe("bwrap arguments", () => {
     expect(flags).toContain("--tmpfs /tmp --tmpfs /run");
     expect(flags).toContain("--clearenv");
     expect(flagsOf(buildBwrapArgs(planSandbox(baseSpec(worktree, { network: true }))))).not.toContain("--unshare-net");
+  });
+
+  it("a sandbox that nests sandboxes keeps user namespaces, and /proc/sys/user for the nested bwrap's --disable-userns", () => {
+    const flags = baseFlags(true, { nesting: true }).join(" ");
+    expect(flags).toContain("--unshare-user --uid 1000 --gid 1000 --cap-drop ALL --unshare-pid");
+    expect(flags).not.toContain("--disable-userns");
+    expect(flags).toContain("--ro-bind /proc/sys /proc/sys --bind /proc/sys/user /proc/sys/user");
+    expect(baseFlags(true).join(" ")).not.toContain("/proc/sys/user");
   });
 
   it("orders mounts parents first: mask of kodo's home, then the worktree in it, then read-only files in that", () => {
