@@ -9,6 +9,14 @@ export interface AgentError {
   message: string;
 }
 
+export interface EventTokens {
+  input: number;
+  output: number;
+  reasoning: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
 export type AgentEvent =
   | { type: "session.status"; directory: string | undefined; sessionId: string; status: "idle" | "busy" | "retry"; message: string | undefined }
   | {
@@ -21,6 +29,8 @@ export type AgentEvent =
       completed: boolean;
       finish: string | undefined;
       error: AgentError | undefined;
+      /** the assistant message's tokens so far (OpenCode updates them after each model step) */
+      tokens: EventTokens | undefined;
     }
   | {
       type: "part.updated";
@@ -33,8 +43,17 @@ export type AgentEvent =
       tool: string | undefined;
       state: string | undefined;
     }
-  | { type: "permission.asked"; directory: string | undefined; sessionId: string; id: string; permission: string; patterns: string[] }
-  | { type: "question.asked"; directory: string | undefined; sessionId: string; id: string }
+  | {
+      type: "permission.asked";
+      directory: string | undefined;
+      sessionId: string;
+      id: string;
+      permission: string;
+      patterns: string[];
+      /** e.g. `{command}` for bash, `{filepath}` for edit */
+      metadata: Record<string, unknown>;
+    }
+  | { type: "question.asked"; directory: string | undefined; sessionId: string; id: string; questions: AgentQuestion[] }
   | { type: "session.idle"; directory: string | undefined; sessionId: string }
   | { type: "session.error"; directory: string | undefined; sessionId: string | undefined; error: AgentError | undefined }
   /** streaming deltas and other fine-grained activity of a session: counts as progress, carries nothing */
@@ -43,6 +62,15 @@ export type AgentEvent =
   | { type: "reconnected" }
   /** any other event, with OpenCode's type */
   | { type: "other"; rawType: string; directory: string | undefined; sessionId: string | undefined };
+
+/** One question of OpenCode's `question` tool (`question.asked`). */
+export interface AgentQuestion {
+  question: string;
+  header: string;
+  options: { label: string; description: string }[];
+  multiple?: boolean;
+  custom?: boolean;
+}
 
 export type AgentEventListener = (event: AgentEvent) => void;
 
@@ -80,6 +108,14 @@ const messageProps = z.looseObject({
     time: z.looseObject({ completed: z.number().optional() }).optional(),
     finish: z.string().optional(),
     error: z.unknown().optional(),
+    tokens: z
+      .looseObject({
+        input: z.number(),
+        output: z.number(),
+        reasoning: z.number().optional(),
+        cache: z.looseObject({ read: z.number(), write: z.number() }).optional(),
+      })
+      .optional(),
   }),
 });
 
@@ -100,9 +136,27 @@ const permissionProps = z.looseObject({
   sessionID: z.string(),
   permission: z.string(),
   patterns: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
-const questionProps = z.looseObject({ id: z.string(), sessionID: z.string() });
+const questionSchema = z.looseObject({
+  question: z.string(),
+  header: z.string(),
+  options: z.array(z.looseObject({ label: z.string(), description: z.string() })),
+  multiple: z.boolean().optional(),
+  custom: z.boolean().optional(),
+});
+const questionProps = z.looseObject({ id: z.string(), sessionID: z.string(), questions: z.array(questionSchema).optional() });
+
+function toQuestion(raw: z.infer<typeof questionSchema>): AgentQuestion {
+  return {
+    question: raw.question,
+    header: raw.header,
+    options: raw.options.map((option) => ({ label: option.label, description: option.description })),
+    ...(raw.multiple === undefined ? {} : { multiple: raw.multiple }),
+    ...(raw.custom === undefined ? {} : { custom: raw.custom }),
+  };
+}
 const errorProps = z.looseObject({ sessionID: z.string().optional(), error: z.unknown().optional() });
 
 /** Events that only say the stream is alive or duplicate others; never forwarded. */
@@ -141,6 +195,16 @@ export function normalizeEvent(frame: unknown): AgentEvent | undefined {
           completed: info.time?.completed !== undefined,
           finish: info.finish,
           error: normalizeError(info.error),
+          tokens:
+            info.tokens === undefined
+              ? undefined
+              : {
+                  input: info.tokens.input,
+                  output: info.tokens.output,
+                  reasoning: info.tokens.reasoning ?? 0,
+                  cacheRead: info.tokens.cache?.read ?? 0,
+                  cacheWrite: info.tokens.cache?.write ?? 0,
+                },
         };
       }
       break;
@@ -165,12 +229,14 @@ export function normalizeEvent(frame: unknown): AgentEvent | undefined {
     }
     case "permission.asked": {
       const p = permissionProps.safeParse(properties);
-      if (p.success) return { type, directory, sessionId: p.data.sessionID, id: p.data.id, permission: p.data.permission, patterns: p.data.patterns };
+      if (p.success) {
+        return { type, directory, sessionId: p.data.sessionID, id: p.data.id, permission: p.data.permission, patterns: p.data.patterns, metadata: p.data.metadata ?? {} };
+      }
       break;
     }
     case "question.asked": {
       const p = questionProps.safeParse(properties);
-      if (p.success) return { type, directory, sessionId: p.data.sessionID, id: p.data.id };
+      if (p.success) return { type, directory, sessionId: p.data.sessionID, id: p.data.id, questions: (p.data.questions ?? []).map(toQuestion) };
       break;
     }
     case "session.idle":

@@ -4,7 +4,8 @@
  */
 import type { OpencodeClient } from "@opencode-ai/sdk/v2";
 import path from "node:path";
-import { guardAsks, type RejectedAsk } from "./ask-guard.js";
+import { askInsteadOfAllow } from "./ask-rules.js";
+import type { TurnBudgetCheck } from "./budget-watch.js";
 import type { AgentError } from "./event-types.js";
 import type { AgentEventStream } from "./events.js";
 import type { PermissionRule } from "./permissions.js";
@@ -27,6 +28,8 @@ export interface PromptOptions {
   stallMs: number;
   /** overall bound of the turn → abort, DEADLINE_EXCEEDED */
   timeoutMs: number;
+  /** the run's budget, checked after every model step of the turn → abort, BUDGET_EXCEEDED */
+  budget?: TurnBudgetCheck;
 }
 
 export interface PromptResult {
@@ -63,30 +66,37 @@ export interface RuntimeServer {
   noteDirectory(directory: string): void;
 }
 
-export interface OpenCodeRuntime extends AgentRuntime {
-  /** stops rejecting asks; the server itself is stopped by its owner */
-  close(): void;
+export type OpenCodeRuntime = AgentRuntime;
+
+export interface OpenCodeRuntimeOptions {
+  /**
+   * True while a person is being asked about one of the session's tool calls (the permission
+   * bridge's `hasPending`): a turn waiting for that answer is not stalled.
+   */
+  waitingForHuman?: (sessionId: string) => boolean;
+  /** permissions a person is asked for: sessions get `ask` where their rules say `allow` */
+  askPermissions?: readonly string[];
 }
 
-export function createOpenCodeRuntime(server: RuntimeServer, options: { onRejectedAsk?: (ask: RejectedAsk) => void } = {}): OpenCodeRuntime {
-  const unguard = guardAsks({
-    events: server.events,
-    client: () => server.client(),
-    ...(options.onRejectedAsk === undefined ? {} : { onRejected: options.onRejectedAsk }),
-  });
-
+/**
+ * Asks (`permission.asked`, `question.asked`) are not answered here: the permission bridge
+ * (permission-bridge.ts) answers every one of them, by policy or through a person with a deadline.
+ */
+export function createOpenCodeRuntime(server: RuntimeServer, options: OpenCodeRuntimeOptions = {}): OpenCodeRuntime {
+  const askPermissions = options.askPermissions ?? [];
   return {
     async createSession({ directory, title, permission }) {
       const dir = path.resolve(directory);
       server.noteDirectory(dir);
-      const session = await unwrap("POST /session", server.client().session.create({ directory: dir, title, permission }));
+      const rules = askInsteadOfAllow(permission, askPermissions);
+      const session = await unwrap("POST /session", server.client().session.create({ directory: dir, title, permission: rules }));
       return { sessionId: session.id };
     },
 
     prompt(o) {
       const directory = path.resolve(o.directory);
       server.noteDirectory(directory);
-      return runPrompt(server, { ...o, directory });
+      return runPrompt(server, { ...o, directory }, options.waitingForHuman);
     },
 
     async messages({ sessionId, directory }) {
@@ -99,10 +109,6 @@ export function createOpenCodeRuntime(server: RuntimeServer, options: { onReject
 
     async abort({ sessionId, directory }) {
       await unwrap(`POST /session/${sessionId}/abort`, server.client().session.abort({ sessionID: sessionId, directory: path.resolve(directory) }));
-    },
-
-    close() {
-      unguard();
     },
   };
 }

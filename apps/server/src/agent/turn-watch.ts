@@ -4,6 +4,8 @@
  * stream (deltas included) except OpenCode's own retrying of a failing provider (it retries 5xx
  * for about a minute; that is waiting, not progress). While the stream itself is down progress
  * cannot be judged, so that time does not count as a stall (the overall deadline still holds).
+ * Neither does the time a person is being asked about one of the session's tool calls (`waiting`,
+ * the permission bridge): that wait is bounded by the approval's own deadline.
  */
 import { KodoError } from "../lib/errors.js";
 import { eventSessionId, type AgentEvent } from "./event-types.js";
@@ -36,7 +38,17 @@ export function progressJudge(): (event: AgentEvent) => boolean {
   };
 }
 
-export function watchTurn(options: { events: AgentEventStream; sessionId: string; stallMs: number; timeoutMs: number }): TurnWatch {
+/** While a person is being asked, the stall check looks this often, so progress is never judged on stale time. */
+const WAITING_CHECK_MS = 1_000;
+
+export function watchTurn(options: {
+  events: AgentEventStream;
+  sessionId: string;
+  stallMs: number;
+  timeoutMs: number;
+  /** true while the session waits for a person's answer (not a stall) */
+  waiting?: (sessionId: string) => boolean;
+}): TurnWatch {
   const { events, sessionId, stallMs, timeoutMs } = options;
   const controller = new AbortController();
   const startedAt = performance.now();
@@ -58,6 +70,11 @@ export function watchTurn(options: { events: AgentEventStream; sessionId: string
   const checkStall = (): void => {
     const now = performance.now();
     if (!events.connected) lastProgressAt = now;
+    if (options.waiting?.(sessionId) === true) {
+      lastProgressAt = now;
+      stallTimer = setTimeout(checkStall, Math.min(stallMs, WAITING_CHECK_MS));
+      return;
+    }
     const idle = now - lastProgressAt;
     if (idle >= stallMs) {
       fail(

@@ -78,12 +78,6 @@ export const agentTestScript = parseScript({
     { name: "escape-then-hang", when: { user: "ESCAPE", toolResults: 1 }, reply: { hang: true } },
     { name: "hang", when: { user: "HANG" }, reply: { hang: true } },
     { name: "server-error", when: { user: "FAIL_5XX" }, reply: { error: { status: 503, message: "overloaded" } } },
-    {
-      name: "ask-bash",
-      when: { user: "ASK_BASH", toolResults: 0 },
-      reply: { toolCalls: [{ name: "bash", arguments: { command: "echo asked > asked.txt", description: "needs an answer" } }] },
-    },
-    { name: "ask-bash-after", when: { user: "ASK_BASH", toolResults: 1 }, reply: { text: "bash was rejected" } },
   ],
   default: { text: "ok" },
 });
