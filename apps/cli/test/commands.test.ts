@@ -39,6 +39,27 @@ describe("client commands against a stub kodo API", { timeout: 15_000 }, () => {
     }
   });
 
+  it("task create sends the task's policy file and budget; a broken policy or budget is refused before any request", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "kodo-cli-"));
+    try {
+      await writeFile(path.join(dir, "narrow.yaml"), "version: 1\nrules:\n  - id: no-npm\n    tool: bash\n    action: run\n    effect: deny\n");
+      await writeFile(path.join(dir, "broken.yaml"), "version: 1\nrules:\n  - id: x\n    tool: bash\n    effect: maybe\n");
+      io = memoryIo({ KODO_URL: stub.url }, dir);
+      const base = ["task", "create", "--repo", ".", "--title", "t", "--prompt", "p"];
+      expect(await kodo(...base, "--policy", "narrow.yaml", "--budget-tokens", "5000", "--budget-cost", "1.25", "--budget-builds", "2", "--json")).toBe(0);
+      expect(JSON.parse(stub.requests[0]?.body ?? "")).toMatchObject({
+        policy: { version: 1, rules: [{ id: "no-npm", tool: "bash", action: "run", effect: "deny" }] },
+        budget: { maxTokens: 5000, maxCostUsd: 1.25, maxBuildAttempts: 2 },
+      });
+      expect(await kodo(...base, "--policy", "broken.yaml")).toBe(2);
+      expect(io.err.join("\n")).toMatch(/broken\.yaml:\d+:\d+/);
+      expect(await kodo(...base, "--budget-cost", "lots")).toBe(2);
+      expect(stub.requests).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("task create needs exactly one of --prompt and --prompt-file (exit 2, no request)", async () => {
     expect(await kodo("task", "create", "--repo", ".", "--title", "t")).toBe(2);
     expect(io.err[0]).toBe("kodo: USAGE: --prompt or --prompt-file is required");

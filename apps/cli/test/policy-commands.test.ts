@@ -53,7 +53,7 @@ describe("kodo policy check / policy test (the built binary)", { timeout: 30_000
     writeFileSync(path.join(base, "ask.yaml"), "version: 1\nrules:\n  - id: ask-npm\n    tool: bash\n    action: run\n    effect: ask\n");
     const ask = await kodo(["policy", "check", "--tool", "bash", "--action", "run", "--arg", "command=npm i", "--policy", "../ask.yaml", "--json"], wt);
     expect(ask.code).toBe(1);
-    expect(JSON.parse(ask.stdout)).toMatchObject({ allowed: false, effect: "ask", code: "ASK_REQUIRED", matchedRules: ["ask-npm"] });
+    expect(JSON.parse(ask.stdout)).toMatchObject({ allowed: false, effect: "ask", code: "ASK_REQUIRED", matchedRules: ["ask-npm", "bash-allowlisted"] });
   });
 
   it("check: exit 2 for usage mistakes and for an invalid policy file (with its line and column)", async () => {

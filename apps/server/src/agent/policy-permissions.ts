@@ -22,9 +22,13 @@ export type AgentKind = "plan" | "build";
 const PLAN_MAY: ReadonlySet<string> = new Set(["read", "glob", "grep", "list", "todowrite", "question"]);
 
 /**
- * Destructive git, denied by OpenCode itself before kodo is even asked (OpenCode matches each
- * command of a pipeline against these). A first line only: `sh -c …` or `/usr/bin/git` slips past
- * a pattern, so the policy's regex rules, the sandbox and the audit stay in force behind it.
+ * Destructive git, named in OpenCode's own rules (OpenCode matches each command of a pipeline
+ * against these). They never reach the agent unjudged: where bash is asked per call they are
+ * asked like every command, and where a policy allows bash whatever the command they are still
+ * asked — kodo then judges them by the policy's rules and records the decision and its code
+ * (`GITCLEANFAIL`, `DESTRUCTIVE_GIT`), which a silent OpenCode deny would not. Patterns are a first
+ * line only: `sh -c …` slips past a pattern, so the policy's regex rules, the sandbox and the
+ * audit stay in force behind them.
  */
 export const DESTRUCTIVE_BASH_PATTERNS = [
   "git clean*",
@@ -42,6 +46,9 @@ export const DESTRUCTIVE_BASH_PATTERNS = [
   "git stash drop*",
   "git stash clear*",
 ] as const;
+
+/** Paths OpenCode's file tools must never touch, whatever a policy allows (the server's own process state). */
+export const SERVER_PRIVATE_PATHS = ["/proc/*", "/proc"] as const;
 
 /** The policy request a permission stands for (its tool and action; arguments per call). */
 export function policyTarget(permission: string): { tool: string; action: string } {
@@ -128,12 +135,24 @@ async function staticAction(policy: ResolvedPolicy, agent: AgentKind, permission
 /** The session rules for one agent, derived from the run's policy. Object order is rule order (last match wins). */
 export async function agentPermissionRules(policy: ResolvedPolicy, agent: AgentKind, context: PolicyContext): Promise<PermissionRule[]> {
   const rules: PermissionRule[] = [{ permission: "*", pattern: "*", action: "deny" }];
+  const actions = new Map<string, PermissionAction>();
   for (const permission of KNOWN_PERMISSIONS) {
-    rules.push({ permission, pattern: "*", action: await staticAction(policy, agent, permission, context) });
+    const action = await staticAction(policy, agent, permission, context);
+    actions.set(permission, action);
+    rules.push({ permission, pattern: "*", action });
   }
   for (const tool of ALWAYS_ALLOWED_TOOLS) rules.push({ permission: tool, pattern: "*", action: "allow" });
-  rules.push(...SECRET_READ_RULES);
-  for (const pattern of DESTRUCTIVE_BASH_PATTERNS) rules.push({ permission: "bash", pattern, action: "deny" });
+  // Pattern rules only for permissions that are not denied outright: OpenCode removes a tool from
+  // what the model is offered only when the permission's last rule is `"*": deny`.
+  const open = (permission: string): boolean => actions.get(permission) !== "deny";
+  if (open("read")) rules.push(...SECRET_READ_RULES);
+  // bash asked: already judged per call; allowed: still judge these.
+  if (open("bash")) for (const pattern of DESTRUCTIVE_BASH_PATTERNS) rules.push({ permission: "bash", pattern, action: "ask" });
+  // Whatever the policy says: OpenCode's own file tools run in the server process, outside the
+  // per-command sandbox, and /proc/self/environ there holds the server's password.
+  for (const permission of ["read", "external_directory", "edit", "glob", "grep", "list"].filter(open)) {
+    for (const pattern of SERVER_PRIVATE_PATHS) rules.push({ permission, pattern, action: "deny" });
+  }
   return rules;
 }
 

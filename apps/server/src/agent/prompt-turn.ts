@@ -10,6 +10,7 @@ import type { PromptOptions, PromptResult, RuntimeServer } from "./runtime.js";
 import { unwrap } from "./sdk-call.js";
 import { addTokens, normalizeMessage, textOf, ZERO_TOKENS, type TokenUsage } from "./session-messages.js";
 import { watchTurn } from "./turn-watch.js";
+import { watchBudget } from "./budget-watch.js";
 
 const ABORT_TIMEOUT_MS = 5_000;
 /** margin between our deadline and the HTTP call's own timeout, so ours fires first */
@@ -59,12 +60,14 @@ async function turnTotals(
   }
 }
 
-export async function runPrompt(server: RuntimeServer, o: PromptOptions): Promise<PromptResult> {
+export async function runPrompt(server: RuntimeServer, o: PromptOptions, waiting?: (sessionId: string) => boolean): Promise<PromptResult> {
   if (!(o.stallMs > 0) || !(o.timeoutMs > 0)) {
     throw new KodoError("BAD_REQUEST", `prompt needs positive stallMs and timeoutMs (got ${o.stallMs}, ${o.timeoutMs})`);
   }
   const startedAt = performance.now();
-  const watch = watchTurn({ events: server.events, sessionId: o.sessionId, stallMs: o.stallMs, timeoutMs: o.timeoutMs });
+  const watch = watchTurn({ events: server.events, sessionId: o.sessionId, stallMs: o.stallMs, timeoutMs: o.timeoutMs, ...(waiting === undefined ? {} : { waiting }) });
+  const budget = watchBudget({ events: server.events, sessionId: o.sessionId, check: o.budget });
+  const signal = AbortSignal.any([watch.signal, budget.signal]);
   let info: AssistantMessage;
   let text: string;
   try {
@@ -78,15 +81,15 @@ export async function runPrompt(server: RuntimeServer, o: PromptOptions): Promis
           parts: [{ type: "text", text: o.text }],
           ...(o.format === undefined ? {} : { format: o.format }),
         },
-        { signal: watch.signal, headers: { [TIMEOUT_HEADER]: String(o.timeoutMs + HTTP_MARGIN_MS) } },
+        { signal, headers: { [TIMEOUT_HEADER]: String(o.timeoutMs + HTTP_MARGIN_MS) } },
       ),
     );
     info = reply.info;
     text = textOf(reply.parts);
   } catch (error) {
-    const failure = watch.failure;
+    const failure = watch.failure ?? budget.failure;
     if (failure === undefined) throw error;
-    // stalled or out of time: stop the agent before reporting
+    // stalled, out of time or over budget: stop the agent before reporting
     const abort = await abortSession(server, o.sessionId, o.directory);
     throw new KodoError(failure.code, failure.message, {
       retryable: failure.retryable,
@@ -95,6 +98,7 @@ export async function runPrompt(server: RuntimeServer, o: PromptOptions): Promis
     });
   } finally {
     watch.dispose();
+    budget.dispose();
   }
 
   const error = normalizeError(info.error);

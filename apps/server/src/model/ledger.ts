@@ -23,6 +23,7 @@ export interface PromptPort {
     format?: { type: "json_schema"; schema: Record<string, unknown> };
     stallMs: number;
     timeoutMs: number;
+    budget?: (turnTokens: Tokens) => string | undefined;
   }): Promise<{
     messageId: string;
     text: string;
@@ -94,6 +95,17 @@ export interface LedgerOptions {
   cacheSize?: number;
   /** true while the process stops: a call cut off then stays pending, to be reconciled at the next start */
   stopping?: () => boolean;
+  /**
+   * Asked before every call that would reach the model (never for an answer the ledger has): throws
+   * BUDGET_EXCEEDED when the task is over budget, else bounds the turn (time, and tokens as they grow).
+   */
+  gate?: (call: LedgerCall) => Promise<TurnLimits>;
+}
+
+export interface TurnLimits {
+  /** the turn's time bound when lower than the ledger's own (a wall-time budget) */
+  remainingMs?: number;
+  check?: (turnTokens: Tokens) => string | undefined;
 }
 
 export function costOf(tokens: Tokens, cost: ModelConfig["cost"]): number {
@@ -121,7 +133,7 @@ export class ModelLedger {
   constructor(pool: Pool, agent: PromptPort, options: LedgerOptions) {
     this.#pool = pool;
     this.#agent = agent;
-    this.#options = { maxAttempts: 5, cacheSize: 1000, stopping: () => false, ...options };
+    this.#options = { maxAttempts: 5, cacheSize: 1000, stopping: () => false, gate: async () => ({}), ...options };
   }
 
   async call(call: LedgerCall): Promise<LedgerResult> {
@@ -149,6 +161,8 @@ export class ModelLedger {
       }
       if (row !== undefined) continue; // failed or interrupted: this attempt is spent
 
+      // Over budget: nothing is recorded and nothing is sent.
+      const limits = await this.#options.gate(call);
       const inserted = await this.#pool.query(
         `INSERT INTO kodo.model_calls (op_key, run_id, task_id, step_id, attempt, agent, session_id, status, request, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) ON CONFLICT (op_key) DO NOTHING RETURNING id`,
@@ -167,14 +181,18 @@ export class ModelLedger {
       if (inserted.rowCount !== 1) {
         throw new KodoError("LEDGER_CONFLICT", `model call ${opKey} is being made by another process`, { retryable: true });
       }
-      return this.#send(opKey, attempt, call);
+      return this.#send(opKey, attempt, call, limits);
     }
     throw new KodoError("MODEL_CALL_FAILED", `step ${call.stepId} of run ${call.runId}: ${this.#options.maxAttempts} model call attempts were interrupted or failed`);
   }
 
-  async #send(opKey: string, attempt: number, call: LedgerCall): Promise<LedgerResult> {
+  async #send(opKey: string, attempt: number, call: LedgerCall, limits: TurnLimits): Promise<LedgerResult> {
     const started = performance.now();
+    const budgetBound = limits.remainingMs !== undefined && limits.remainingMs < this.#options.timeoutMs;
     try {
+      if (budgetBound && limits.remainingMs !== undefined && limits.remainingMs <= 0) {
+        throw new KodoError("BUDGET_EXCEEDED", "the run's wall-time budget is spent", { retryable: false });
+      }
       const result = await this.#agent.prompt({
         sessionId: call.sessionId,
         directory: call.directory,
@@ -182,7 +200,8 @@ export class ModelLedger {
         text: call.prompt,
         ...(call.schema === undefined ? {} : { format: { type: "json_schema" as const, schema: call.schema } }),
         stallMs: this.#options.stallMs,
-        timeoutMs: this.#options.timeoutMs,
+        timeoutMs: budgetBound && limits.remainingMs !== undefined ? limits.remainingMs : this.#options.timeoutMs,
+        ...(limits.check === undefined ? {} : { budget: limits.check }),
       });
       const response: StoredResponse = {
         messageId: result.messageId,
@@ -195,10 +214,15 @@ export class ModelLedger {
       };
       await this.#complete(opKey, attempt, call, response, Math.round(performance.now() - started));
       return { ...response, opKey, attempt, source: "live" };
-    } catch (error) {
+    } catch (caught) {
       if (this.#options.stopping()) {
-        throw new KodoError("INTERRUPTED", `kodo is stopping: model call ${opKey} stays pending and is reconciled at the next start`, { retryable: true, cause: error });
+        throw new KodoError("INTERRUPTED", `kodo is stopping: model call ${opKey} stays pending and is reconciled at the next start`, { retryable: true, cause: caught });
       }
+      // A deadline that was the wall-time budget (not the ledger's own bound) is the budget's.
+      const error =
+        budgetBound && isKodoError(caught) && caught.code === "DEADLINE_EXCEEDED"
+          ? new KodoError("BUDGET_EXCEEDED", `the run's wall-time budget ran out during a model call (${caught.message})`, { retryable: false, cause: caught })
+          : caught;
       const details = isKodoError(error) ? error.toJSON() : { code: "MODEL_CALL_FAILED", message: describeError(error) };
       await this.#pool.query(
         `UPDATE kodo.model_calls SET status = 'failed', error = $2, duration_ms = $3, completed_at = $4 WHERE op_key = $1`,

@@ -38,6 +38,10 @@ const POLICY_CODES = [
   "DESTRUCTIVE_GIT",
   "NETWORK_DENIED",
   "POLICY_INVALID",
+  // the worktree audit after an agent step (workspace/audit.ts)
+  "GIT_STATE_CHANGED",
+  "NESTED_REPO",
+  "AUDIT_FAILED",
 ] as const;
 
 export const REASON_CODES = [...SCOPE_CODES, ...POLICY_CODES] as const;

@@ -84,32 +84,39 @@ function issueProblems(issues: readonly z.core.$ZodIssue[], locator: Locator): P
   });
 }
 
-function invalid(file: string, problems: readonly PolicyProblem[]): KodoError {
+/** `<file>:<line>:<col>: <field>: <message>` of the first problem, and how many more there are. */
+export function describeProblems(file: string, problems: readonly PolicyProblem[], what: string): string {
   const [first] = problems;
-  const head = first === undefined ? `${file}: invalid policy` : `${file}:${first.line}:${first.col}: ${first.field}: ${first.message}`;
+  const head = first === undefined ? `${file}: invalid ${what}` : `${file}:${first.line}:${first.col}: ${first.field}: ${first.message}`;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return new KodoError("POLICY_INVALID", `${head}${more}`, { details: { file, problems: problems.map((problem) => ({ ...problem })) } });
+  return `${head}${more}`;
 }
 
-function validate(file: string, value: unknown, locator: Locator): Policy {
-  const parsed = PolicySchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw invalid(file, issueProblems(parsed.error.issues, locator));
+function invalid(file: string, problems: readonly PolicyProblem[]): KodoError {
+  return new KodoError("POLICY_INVALID", describeProblems(file, problems, "policy"), { details: { file, problems: problems.map((problem) => ({ ...problem })) } });
 }
 
-function parseJsonPolicy(text: string, file: string): Policy {
+export type LocatedParse<T> = { ok: true; value: T } | { ok: false; problems: PolicyProblem[] };
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, locator: Locator): LocatedParse<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, problems: issueProblems(parsed.error.issues, locator) };
+}
+
+function parseJsonLocated<T>(text: string, schema: z.ZodType<T>): LocatedParse<T> {
   const read = readJson(text);
   if (read.kind === "syntax") {
-    throw invalid(file, [{ ...lineColumn(text, read.offset), field: "(syntax)", message: `not valid JSON: ${read.message}` }]);
+    return { ok: false, problems: [{ ...lineColumn(text, read.offset), field: "(syntax)", message: `not valid JSON: ${read.message}` }] };
   }
   const locator: Locator = {
     offset: (path, key) => (key ? read.locations.key(path) : read.locations.value(path)),
     position: (offset) => lineColumn(text, offset),
   };
-  return validate(file, read.value, locator);
+  return validate(schema, read.value, locator);
 }
 
-function parseYamlPolicy(text: string, file: string): Policy {
+function parseYamlLocated<T>(text: string, schema: z.ZodType<T>): LocatedParse<T> {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [error] = document.errors;
@@ -117,9 +124,17 @@ function parseYamlPolicy(text: string, file: string): Policy {
     const position = lineCounter.linePos(error.pos[0]);
     const line = position.line === 0 ? 1 : position.line;
     const message = error.message.split("\n")[0] ?? error.message;
-    throw invalid(file, [{ line, col: position.line === 0 ? error.pos[0] + 1 : position.col, field: "(syntax)", message: `not valid YAML: ${message}` }]);
+    return { ok: false, problems: [{ line, col: position.line === 0 ? error.pos[0] + 1 : position.col, field: "(syntax)", message: `not valid YAML: ${message}` }] };
   }
-  return validate(file, document.toJS({ maxAliasCount: 100 }), yamlLocator(document.contents, lineCounter));
+  return validate(schema, document.toJS({ maxAliasCount: 100 }), yamlLocator(document.contents, lineCounter));
+}
+
+/**
+ * JSON or YAML text validated with any zod schema; each problem carries the line and column of
+ * the offending field (policies here, and e.g. `kodo ci run` task files).
+ */
+export function parseLocated<T>(text: string, format: PolicyFormat, schema: z.ZodType<T>): LocatedParse<T> {
+  return format === "json" ? parseJsonLocated(text, schema) : parseYamlLocated(text, schema);
 }
 
 export function formatOf(file: string): PolicyFormat | undefined {
@@ -130,7 +145,9 @@ export function formatOf(file: string): PolicyFormat | undefined {
 
 /** Parses and validates policy text; `file` is only used in messages. */
 export function parsePolicy(text: string, options: { file: string; format: PolicyFormat }): Policy {
-  return options.format === "json" ? parseJsonPolicy(text, options.file) : parseYamlPolicy(text, options.file);
+  const parsed = parseLocated(text, options.format, PolicySchema);
+  if (!parsed.ok) throw invalid(options.file, parsed.problems);
+  return parsed.value;
 }
 
 /** Reads a policy file: JSON for `.json`, YAML for `.yaml`/`.yml`. */

@@ -84,11 +84,28 @@ export const RuleSchema = z
   });
 export type Rule = z.infer<typeof RuleSchema>;
 
+/** What the worktree audit after each agent step may let pass (docs/policy.md). */
+export const AuditSettingsSchema = z.strictObject({
+  /** finding codes that are reported (and restored) but do not fail the run */
+  warn: z.array(ReasonCodeSchema).optional(),
+  /** paths (globs relative to the worktree) the agent may delete; none by default */
+  allowDeletions: z
+    .array(
+      z
+        .string()
+        .min(1, "a path must not be empty")
+        .refine((glob) => !glob.startsWith("/") && !glob.split("/").includes(".."), { error: "a path is relative to the worktree, without .." }),
+    )
+    .optional(),
+});
+export type AuditSettings = z.infer<typeof AuditSettingsSchema>;
+
 export const PolicySchema = z
   .strictObject({
     version: z.literal(1),
     extends: z.enum(["defaults", "none"]).optional(),
     rules: z.array(RuleSchema),
+    audit: AuditSettingsSchema.optional(),
   })
   .superRefine((policy, context) => {
     const seen = new Map<string, number>();

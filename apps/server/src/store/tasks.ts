@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from "pg";
-import type { Task, TaskStatus, Usage, VerifyConfig } from "@kodo/contracts";
+import type { Budget, Task, TaskStatus, Usage, VerifyConfig } from "@kodo/contracts";
+import type { Policy } from "../policy/schema.js";
 import { appendEvent } from "./events.js";
 
 type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
@@ -7,7 +8,11 @@ type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
 export interface TaskOptions {
   planApproval: "manual" | "auto";
   planDecisionTimeoutSeconds?: number;
+  approvalTimeoutSeconds?: number;
   verify?: VerifyConfig;
+  budget?: Budget;
+  /** the task's own policy layer (validated with the policy schema at creation) */
+  policy?: Policy;
 }
 
 export interface TaskRow {
@@ -112,6 +117,7 @@ export function toTask(row: TaskRow, usage: Usage | undefined): Task {
     currentRunId: row.current_run_id,
     planApproval: row.options.planApproval,
     verify: row.options.verify ?? null,
+    budget: row.options.budget ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     usage: usage ?? ZERO_USAGE,

@@ -1,11 +1,11 @@
 import type { Pool, PoolClient } from "pg";
-import type { Attempt, RepoSettings, RetryContext, TestResultView, TestRunner } from "@kodo/contracts";
+import type { Attempt, Budget, RepoSettings, RetryContext, TestResultView, TestRunner } from "@kodo/contracts";
 
 type Queryable = Pick<PoolClient, "query"> | Pick<Pool, "query">;
 
 interface SettingsRow {
   repo_path: string;
-  settings: { testRoots: string[]; runner?: TestRunner };
+  settings: { testRoots: string[]; runner?: TestRunner; budget?: Budget };
   updated_at: Date;
 }
 
@@ -13,14 +13,21 @@ export async function findRepoSettings(db: Queryable, repoPath: string): Promise
   const result = await db.query<SettingsRow>(`SELECT * FROM kodo.repo_settings WHERE repo_path = $1`, [repoPath]);
   const row = result.rows[0];
   if (row === undefined) return undefined;
-  return { repoPath: row.repo_path, testRoots: row.settings.testRoots, runner: row.settings.runner ?? null, updatedAt: row.updated_at.toISOString() };
+  return { repoPath: row.repo_path, testRoots: row.settings.testRoots, runner: row.settings.runner ?? null, budget: row.settings.budget ?? null, updatedAt: row.updated_at.toISOString() };
 }
 
-export async function putRepoSettings(db: Queryable, settings: { repoPath: string; testRoots: string[]; runner?: TestRunner; at: Date }): Promise<void> {
+export async function putRepoSettings(
+  db: Queryable,
+  settings: { repoPath: string; testRoots: string[]; runner?: TestRunner; budget?: Budget; at: Date },
+): Promise<void> {
   await db.query(
     `INSERT INTO kodo.repo_settings (repo_path, settings, updated_at) VALUES ($1, $2, $3)
      ON CONFLICT (repo_path) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,
-    [settings.repoPath, JSON.stringify({ testRoots: settings.testRoots, ...(settings.runner === undefined ? {} : { runner: settings.runner }) }), settings.at],
+    [settings.repoPath, JSON.stringify({
+      testRoots: settings.testRoots,
+      ...(settings.runner === undefined ? {} : { runner: settings.runner }),
+      ...(settings.budget === undefined ? {} : { budget: settings.budget }),
+    }), settings.at],
   );
 }
 

@@ -9,6 +9,13 @@ export interface WorktreeSnapshot {
   nestedRepos: string[];
 }
 
+export interface SnapshotOptions {
+  /** the tree the temporary index starts from (default HEAD): what excluded paths keep */
+  base?: string;
+  /** added to git's environment (the audit pins GIT_DIR and neutralises filter drivers) */
+  env?: Record<string, string>;
+}
+
 const SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
 
 /** A pathspec that matches exactly `file` at the top level, and excludes it. */
@@ -22,11 +29,12 @@ export function excludeExactly(file: string): string {
  * root AGENTS.md, and nested repositories (git would record a gitlink, or fail without a commit).
  * The worktree's real index is never touched; blobs are written to the shared object store.
  */
-export async function snapshotWorktree(worktreePath: string): Promise<WorktreeSnapshot> {
-  const nestedRepos = await listNestedRepos(worktreePath);
+export async function snapshotWorktree(worktreePath: string, options: SnapshotOptions = {}): Promise<WorktreeSnapshot> {
+  const nestedRepos = await listNestedRepos(worktreePath, options.env);
   const exclusions = [AGENTS_FILE, ...nestedRepos].map(excludeExactly);
-  const tree = await withTempIndex(async (env) => {
-    await runGit(["read-tree", "HEAD"], { cwd: worktreePath, env });
+  const tree = await withTempIndex(async (indexEnv) => {
+    const env = { ...options.env, ...indexEnv };
+    await runGit(["read-tree", options.base ?? "HEAD"], { cwd: worktreePath, env });
     await runGit(["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"], {
       cwd: worktreePath,
       env,
@@ -39,8 +47,12 @@ export async function snapshotWorktree(worktreePath: string): Promise<WorktreeSn
 }
 
 /** Untracked directories holding a `.git`: `ls-files --others` lists them with a trailing `/`. */
-export async function listNestedRepos(worktreePath: string): Promise<string[]> {
-  const others = await runGit(["ls-files", "--others", "--exclude-standard", "-z"], { cwd: worktreePath, timeoutMs: SNAPSHOT_TIMEOUT_MS });
+export async function listNestedRepos(worktreePath: string, env?: Record<string, string>): Promise<string[]> {
+  const others = await runGit(["ls-files", "--others", "--exclude-standard", "-z"], {
+    cwd: worktreePath,
+    timeoutMs: SNAPSHOT_TIMEOUT_MS,
+    ...(env === undefined ? {} : { env }),
+  });
   return splitNul(others.stdout)
     .filter((entry) => entry.endsWith("/"))
     .map((entry) => entry.slice(0, -1));

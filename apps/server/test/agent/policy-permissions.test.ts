@@ -36,20 +36,33 @@ describe("session rules from the policy", () => {
     expect(openCodeAction(rules, "some_mcp_tool")).toBe("deny");
   });
 
-  it("deny destructive git in OpenCode itself, before kodo is asked", async () => {
-    const rules = await agentPermissionRules(resolvePolicy({}), "build", { worktree });
-    for (const command of ["git clean -fdx", "git reset --hard HEAD", "git checkout -- .", "git push --force origin main", "git branch -D main"]) {
-      expect([command, openCodeAction(rules, "bash", command)]).toEqual([command, "deny"]);
+  it("never let destructive git through unjudged, even where a policy allows every command", async () => {
+    const trusting = resolvePolicy({ repoPolicy: { version: 1, rules: [{ id: "trust", tool: "bash", action: "*", effect: "allow" }] } });
+    for (const policy of [resolvePolicy({}), trusting]) {
+      const rules = await agentPermissionRules(policy, "build", { worktree });
+      for (const command of ["git clean -fdx", "git reset --hard HEAD", "git checkout -- .", "git push --force origin main", "git branch -D main"]) {
+        expect([command, openCodeAction(rules, "bash", command)]).toEqual([command, "ask"]);
+      }
     }
-    expect(openCodeAction(rules, "bash", "git status")).toBe("ask");
     expect(DESTRUCTIVE_BASH_PATTERNS.length).toBeGreaterThan(5);
+    // …and kodo's answer is the policy's deny with its code (the trusting policy keeps the defaults' git rules).
+    const ask = { agent: "build" as const, permission: "bash", patterns: ["git clean -fdx"], directory: worktree };
+    expect(await decidePermission(trusting, { worktree }, ask)).toMatchObject({ action: "deny", code: "GITCLEANFAIL" });
   });
 
   it("keep the plan agent read-only whatever the policy allows", async () => {
     const generous = resolvePolicy({ taskPolicy: { version: 1, extends: "none", rules: [{ id: "all", tool: "*", action: "*", effect: "allow" }] } });
     const rules = await agentPermissionRules(generous, "plan", { worktree });
     for (const permission of ["edit", "bash", "task", "webfetch", "external_directory"]) expect(openCodeAction(rules, permission)).toBe("deny");
+    // a denied permission's last rule is its `"*": deny`, else OpenCode still offers the tool
+    for (const permission of ["edit", "bash", "external_directory"]) expect(rules.findLast((rule) => rule.permission === permission)).toEqual({ permission, pattern: "*", action: "deny" });
     for (const permission of ["read", "glob", "grep", "list"]) expect(openCodeAction(rules, permission)).toBe("allow");
+    // the server's own /proc (its environment holds the OpenCode password) stays closed whatever the policy says
+    for (const agent of ["plan", "build"] as const) {
+      const all = await agentPermissionRules(generous, agent, { worktree });
+      expect(openCodeAction(all, "read", "/proc/self/environ")).toBe("deny");
+      expect(openCodeAction(all, "external_directory", "/proc/1/environ")).toBe("deny");
+    }
   });
 
   it("allow statically what a policy allows whatever the arguments", async () => {

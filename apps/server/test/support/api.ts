@@ -17,10 +17,10 @@ export interface ApiResponse {
   body: unknown;
 }
 
-export async function request(base: string, method: string, route: string, body?: unknown, raw?: string): Promise<ApiResponse> {
+export async function request(base: string, method: string, route: string, body?: unknown, raw?: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const response = await fetch(`${base}${route}`, {
     method,
-    headers: { ...authHeader(base), ...(body === undefined && raw === undefined ? {} : { "content-type": "application/json" }) },
+    headers: { ...authHeader(base), ...(body === undefined && raw === undefined ? {} : { "content-type": "application/json" }), ...headers },
     ...(raw !== undefined ? { body: raw } : body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(20_000),
   });
