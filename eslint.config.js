@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // Studio runs in the browser
+    files: ["apps/studio/src/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ["apps/server/src/workflow/**/*.ts"],
     ignores: ["apps/server/src/workflow/steps/**", "apps/server/src/workflow/runtime.ts"],
     rules: {

@@ -34,6 +34,8 @@ export interface AuthOptions {
   allowedHosts: () => ReadonlySet<string>;
   /** routes answered without a token (still Host-checked) */
   open?: ReadonlySet<string>;
+  /** paths answered without a token (still Host- and Origin-checked), e.g. the board's static shell */
+  openWhen?: (path: string) => boolean;
 }
 
 function sameToken(given: string, expected: string): boolean {
@@ -66,7 +68,7 @@ export function authMiddleware(options: AuthOptions): MiddlewareHandler {
         return errorResponse(c, new KodoError("FORBIDDEN", `Origin ${JSON.stringify(origin)} is not allowed`));
       }
     }
-    if (options.open?.has(c.req.path) === true) return next();
+    if (options.open?.has(c.req.path) === true || options.openWhen?.(c.req.path) === true) return next();
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (match?.[1] === undefined || !sameToken(match[1], options.token)) {
