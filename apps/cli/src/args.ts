@@ -16,7 +16,7 @@ export interface OptionSpec {
   multiple?: boolean;
 }
 
-export type CommandGroup = "server" | "tasks" | "runs" | "policy";
+export type CommandGroup = "server" | "tasks" | "runs" | "policy" | "governance" | "ci";
 
 export interface CommandSpec {
   /** one or two words: "serve", "task create" */
@@ -30,6 +30,8 @@ export interface CommandSpec {
   options: Readonly<Record<string, OptionSpec>>;
   /** talks to a running server: accepts --url */
   client: boolean;
+  /** the exit code of a usage error, for a command with its own exit-code table (`ci run`); default 2 */
+  usageExitCode?: ExitCode;
   examples: readonly string[];
 }
 

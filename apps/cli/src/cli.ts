@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseCommandLine, UsageError, type CommandSpec } from "./args.js";
 import { KodoClient } from "./client.js";
 import { COMMANDS } from "./commands/index.js";
+import { actorOption } from "./commands/actor-option.js";
 import type { CommandContext } from "./commands/command.js";
 import { ExitCode, toCliError } from "./errors.js";
 import { commandHelp, globalHelp, groupHelp, usageLine } from "./help.js";
@@ -43,6 +44,8 @@ function report(io: Io, json: boolean, error: unknown, spec: CommandSpec | undef
     if (command !== undefined) io.stderr(`${usageLine(command)}\nRun \`kodo ${command.name} --help\` for details.`);
     else if (group !== undefined) io.stderr(groupHelp(group, SPECS));
     else io.stderr(`\n${globalHelp(SPECS)}`);
+    // a command with its own exit-code table says what a usage error is there
+    if (command?.usageExitCode !== undefined) return command.usageExitCode;
   }
   return failure.exitCode;
 }
@@ -79,12 +82,14 @@ export async function runCli(argv: readonly string[], io: Io, options: CliOption
       server: options.server ?? realServerApi,
       stopDeadlineMs: options.stopDeadlineMs ?? 30_000,
       client: async () => {
+        const actor = actorOption(args);
         const location = await resolveServer(args.string("url"), io.env);
         const token = await resolveToken(io.env);
         return new KodoClient({
           baseUrl: location.url,
           source: location.source,
           ...(token === undefined ? {} : { token }),
+          ...actor,
           signal: io.interrupt,
           ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
         });

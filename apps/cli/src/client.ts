@@ -5,14 +5,25 @@
  * HTTP_TIMEOUT, INVALID_RESPONSE or INTERRUPTED.
  */
 import {
+  ActiveGovernance,
   ActivityItem,
   ApiError,
+  Approval,
+  type AnswerApprovalRequest,
+  type ApprovalStatusFilter,
   ExecuteResponse,
+  Governance,
+  PlanDecisionResponse,
+  Proposal,
   RepoSettings,
   Run,
   StoredEvent,
   Task,
+  type CreateProposalRequest,
   type CreateTaskRequest,
+  type ProposalStatus,
+  type PutGovernanceRequest,
+  type VoteRequest,
   type TaskStatus,
   type TestRunner,
 } from "@kodo/contracts";
@@ -36,6 +47,8 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** the API token (`Authorization: Bearer …` on every request, event streams included) */
   token?: string;
+  /** `X-Kodo-Actor` on every request: the approver this client speaks for (declared, not authenticated) */
+  actor?: string;
 }
 
 export interface EventStreamOptions {
@@ -69,12 +82,14 @@ export class KodoClient {
     this.#signal = options.signal;
     const base = options.fetch ?? fetch;
     const token = options.token;
+    const actor = options.actor;
     this.#fetch =
-      token === undefined
+      token === undefined && actor === undefined
         ? base
         : (input, init) => {
             const headers = new Headers(init?.headers);
-            headers.set("authorization", `Bearer ${token}`);
+            if (token !== undefined) headers.set("authorization", `Bearer ${token}`);
+            if (actor !== undefined) headers.set("x-kodo-actor", actor);
             return base(input, { ...init, headers });
           };
   }
@@ -103,16 +118,29 @@ export class KodoClient {
     return this.#request("GET", `/api/runs/${encodeURIComponent(runId)}`, Run);
   }
 
-  approvePlan(runId: string, comment?: string): Promise<Run> {
-    return this.#request("POST", `/api/runs/${encodeURIComponent(runId)}/approve-plan`, Run, comment === undefined ? undefined : { comment });
+  /** Under a plan quorum the answer carries `planQuorum` (the votes so far); the plan may still wait. */
+  approvePlan(runId: string, comment?: string): Promise<PlanDecisionResponse> {
+    return this.#request("POST", `/api/runs/${encodeURIComponent(runId)}/approve-plan`, PlanDecisionResponse, comment === undefined ? undefined : { comment });
   }
 
-  rejectPlan(runId: string, reason: string): Promise<Run> {
-    return this.#request("POST", `/api/runs/${encodeURIComponent(runId)}/reject-plan`, Run, { reason });
+  rejectPlan(runId: string, reason: string): Promise<PlanDecisionResponse> {
+    return this.#request("POST", `/api/runs/${encodeURIComponent(runId)}/reject-plan`, PlanDecisionResponse, { reason });
   }
 
   cancelRun(runId: string): Promise<Run> {
     return this.#request("POST", `/api/runs/${encodeURIComponent(runId)}/cancel`, Run);
+  }
+
+  listApprovals(filter: { status?: ApprovalStatusFilter; runId?: string } = {}): Promise<Approval[]> {
+    const query = new URLSearchParams();
+    if (filter.status !== undefined) query.set("status", filter.status);
+    if (filter.runId !== undefined) query.set("runId", filter.runId);
+    const suffix = query.size === 0 ? "" : `?${query.toString()}`;
+    return this.#request("GET", `/api/approvals${suffix}`, ApprovalsList);
+  }
+
+  answerApproval(approvalId: string, answer: AnswerApprovalRequest): Promise<Approval> {
+    return this.#request("POST", `/api/approvals/${encodeURIComponent(approvalId)}`, Approval, answer);
   }
 
   sessionActivity(sessionId: string, after = 0): Promise<ActivityItem[]> {
@@ -126,6 +154,37 @@ export class KodoClient {
 
   putRepoSettings(settings: { repoPath: string; testRoots: string[]; runner?: TestRunner }): Promise<RepoSettings> {
     return this.#request("PUT", "/api/repos/settings", RepoSettings, settings);
+  }
+
+  governance(repoPath: string): Promise<Governance> {
+    return this.#request("GET", `/api/repos/governance?repoPath=${encodeURIComponent(repoPath)}`, Governance);
+  }
+
+  putGovernance(request: PutGovernanceRequest): Promise<Governance> {
+    return this.#request("PUT", "/api/repos/governance", Governance, request);
+  }
+
+  activeGovernance(repoPath: string): Promise<ActiveGovernance> {
+    return this.#request("GET", `/api/repos/active?repoPath=${encodeURIComponent(repoPath)}`, ActiveGovernance);
+  }
+
+  createProposal(request: CreateProposalRequest): Promise<Proposal> {
+    return this.#request("POST", "/api/proposals", Proposal, request);
+  }
+
+  listProposals(filter: { repoPath?: string; status?: ProposalStatus } = {}): Promise<Proposal[]> {
+    const query = new URLSearchParams();
+    if (filter.repoPath !== undefined) query.set("repoPath", filter.repoPath);
+    if (filter.status !== undefined) query.set("status", filter.status);
+    return this.#request("GET", `/api/proposals${query.size === 0 ? "" : `?${query.toString()}`}`, ProposalList);
+  }
+
+  getProposal(proposalId: string): Promise<Proposal> {
+    return this.#request("GET", `/api/proposals/${encodeURIComponent(proposalId)}`, Proposal);
+  }
+
+  vote(proposalId: string, request: VoteRequest): Promise<Proposal> {
+    return this.#request("POST", `/api/proposals/${encodeURIComponent(proposalId)}/votes`, Proposal, request);
   }
 
   async allSessionActivity(sessionId: string): Promise<ActivityItem[]> {
@@ -251,6 +310,8 @@ function listIn<T>(key: string, items: Schema<T[]>): Schema<T[]> {
 
 const TaskList = listIn("tasks", Task.array());
 const ActivityList = listIn("items", ActivityItem.array());
+const ProposalList = listIn("proposals", Proposal.array());
+const ApprovalsList = listIn("approvals", Approval.array());
 
 /** An HTTP error answer as a CliError: the server's `{error:{code,message}}` when it sent one. */
 export function errorFromResponse(status: number, body: string, what: string): CliError {

@@ -108,6 +108,24 @@ function describe(event: KodoEvent, activity: ActivityLines): { label: string; b
       return { label: "model", body: `${event.stepId}  in ${event.tokensInput}  out ${event.tokensOutput}  $${event.costUsd.toFixed(4)}` };
     case "run.cancel_requested":
       return { label: "cancel", body: "requested" };
+    case "approval.requested": {
+      const what = event.kind === "question" ? "a question" : `${event.permission ?? "?"}${event.patterns.length === 0 ? "" : ` ${truncate(event.patterns.join(", "), SNIPPET)}`}`;
+      return { label: "ask", body: `${what}  waits for you until ${clock(event.deadlineAt)}: kodo answer ${event.approvalId} once|always|reject` };
+    }
+    case "approval.answered": {
+      const how = event.expired ? " (expired)" : event.byDeadline ? " (deadline)" : "";
+      return { label: "ask", body: `${event.approvalId} ${event.decision} by ${event.answeredBy}${how}` };
+    }
+    case "plan.vote_recorded":
+      return { label: "plan", body: `${event.approver} voted ${event.vote} (${event.approvals} of ${event.required} approvals, ${event.rejections} rejections)` };
+    case "proposal.created":
+      return { label: "govern", body: `${event.proposalId} ${event.kind} proposed by ${event.createdBy} (${event.required} of ${event.approvers.length} approvers)` };
+    case "proposal.voted":
+      return { label: "govern", body: `${event.proposalId} ${event.approver} ${event.amended ? "amended their" : "voted"} ${event.vote} (${event.approvals} approvals, ${event.rejections} rejections)` };
+    case "proposal.activated":
+      return { label: "govern", body: `${event.proposalId} ${event.kind} active (version ${event.version})${event.superseded === null ? "" : `, supersedes ${event.superseded}`}` };
+    case "proposal.rejected":
+      return { label: "govern", body: `${event.proposalId} ${event.kind} rejected: ${event.reason}` };
     default: {
       const unknown: never = event;
       return { label: "event", body: JSON.stringify(unknown) };

@@ -91,6 +91,7 @@ export function formatRun(run: Run): string[] {
   if (run.artifacts.length > 0) {
     lines.push("", "artifacts:", ...columns(run.artifacts.map((artifact) => ["  " + artifact.kind, artifact.path, `${artifact.bytes} bytes`])));
   }
+  if (run.evidencePath !== null) lines.push("", `evidence: ${run.evidencePath}  (check it: kodo verify ${run.evidencePath})`);
   return lines;
 }
 

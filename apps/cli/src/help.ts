@@ -8,15 +8,18 @@ const GROUP_TITLES: Record<CommandGroup, string> = {
   tasks: "Tasks",
   runs: "Runs",
   policy: "Policy",
+  governance: "Governance (quorum approvals)",
+  ci: "CI and evidence",
 };
 
 const EXIT_CODES = [
   "0 success",
-  "1 the operation failed (the run ended Failed/Rejected/Cancelled, or a server error), or a policy check denied",
+  "1 the operation failed (the run ended Failed/Rejected/Cancelled, or a server error), or a policy check denied, or kodo doctor found a FAIL",
   "2 usage error",
   "3 not found",
   "4 conflict or invalid state (HTTP 409/422, 400 validation)",
   "5 kodo server not reachable or not running, or an infrastructure error",
+  "(kodo ci run has its own: 0 success, 1 task failed, 2 mission timeout, 3 denied by policy, 4 could not run; docs/ci.md)",
 ];
 
 function table(rows: readonly (readonly [string, string])[], indent = "  "): string[] {

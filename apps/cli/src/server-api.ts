@@ -6,6 +6,8 @@
 
 export interface RunningServer {
   url: string;
+  /** Studio, the web board, with the API token in the URL's fragment */
+  studioUrl?: string;
   stop(): Promise<void>;
 }
 

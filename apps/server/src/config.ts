@@ -1,6 +1,8 @@
 import os from "node:os";
 import path from "node:path";
 import { KodoError } from "./lib/errors.js";
+import { KNOWN_PERMISSIONS } from "./agent/permissions.js";
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./agent/http.js";
 
 /** Where kodo keeps everything it owns. One home per installation (or per test). */
 export interface HomePaths {
@@ -61,9 +63,35 @@ export interface KodoConfig {
   planAttempts: number;
   /** extra Host names the API answers to (besides the loopback names), e.g. for a non-loopback bind */
   allowedHosts: string[];
+  /** KODO_AGENT_SANDBOX: OpenCode and the agent's commands in bubblewrap — always (default), when it works, or never */
+  agentSandbox: AgentSandboxMode;
+  /** how long an agent's ask waits for a person before the bridge rejects it (a task may set its own) */
+  approvalTimeoutSeconds: number;
+  /** ask a human for these OpenCode permissions: where the agent's rules allow one, it asks instead */
+  askPermissions: string[];
+  /**
+   * Bounds of kodo's HTTP calls to the OpenCode server (KODO_HTTP_CONNECT_TIMEOUT_MS,
+   * KODO_HTTP_READ_TIMEOUT_MS): connect, and headers + body of a call that sets no bound of its own.
+   * An agent turn is bounded by agentTurnTimeoutMs and agentStallMs instead.
+   */
+  httpTimeouts: HttpTimeouts;
 }
 
 export const APPLICATION_VERSION = "kodo-0.1.0";
+
+/** `required`: refuse to start a worker without the agent sandbox; `auto`: use it when bubblewrap works, warn loudly otherwise; `off`: never. */
+export const AGENT_SANDBOX_MODES = ["required", "auto", "off"] as const;
+export type AgentSandboxMode = (typeof AGENT_SANDBOX_MODES)[number];
+
+function agentSandboxFromEnv(env: NodeJS.ProcessEnv): AgentSandboxMode {
+  const raw = (env["KODO_AGENT_SANDBOX"] ?? "").trim().toLowerCase();
+  if (raw === "") return "required";
+  const mode = AGENT_SANDBOX_MODES.find((candidate) => candidate === raw);
+  if (mode === undefined) {
+    throw new KodoError("CONFIG_INVALID", `KODO_AGENT_SANDBOX must be one of ${AGENT_SANDBOX_MODES.join(", ")}, got ${JSON.stringify(env["KODO_AGENT_SANDBOX"])}`);
+  }
+  return mode;
+}
 
 function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
@@ -115,6 +143,16 @@ export function modelFromEnv(env: NodeJS.ProcessEnv): ModelConfig | undefined {
   return { baseUrl, apiKey: env["KODO_MODEL_API_KEY"] ?? "", model, cost: costFromEnv(env) };
 }
 
+function permissionsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const names = (env[name] ?? "").split(",").map((permission) => permission.trim()).filter((permission) => permission !== "");
+  const known: ReadonlySet<string> = new Set(KNOWN_PERMISSIONS);
+  const unknown = names.filter((permission) => !known.has(permission));
+  if (unknown.length > 0) {
+    throw new KodoError("CONFIG_INVALID", `${name} names unknown OpenCode permissions (${unknown.join(", ")}); known: ${KNOWN_PERMISSIONS.join(", ")}`);
+  }
+  return [...new Set(names)];
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KodoConfig {
   const home = env["KODO_HOME"] && env["KODO_HOME"] !== "" ? env["KODO_HOME"] : path.join(os.homedir(), ".kodo");
   return {
@@ -127,5 +165,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KodoConfig {
     applicationVersion: env["KODO_APP_VERSION"] && env["KODO_APP_VERSION"] !== "" ? env["KODO_APP_VERSION"] : APPLICATION_VERSION,
     planAttempts: numberFromEnv(env, "KODO_PLAN_ATTEMPTS", 3),
     allowedHosts: (env["KODO_ALLOWED_HOSTS"] ?? "").split(",").map((name) => name.trim()).filter((name) => name !== ""),
+    agentSandbox: agentSandboxFromEnv(env),
+    approvalTimeoutSeconds: numberFromEnv(env, "KODO_APPROVAL_TIMEOUT_SECONDS", 900),
+    askPermissions: permissionsFromEnv(env, "KODO_ASK_PERMISSIONS"),
+    httpTimeouts: {
+      connectMs: numberFromEnv(env, "KODO_HTTP_CONNECT_TIMEOUT_MS", DEFAULT_HTTP_TIMEOUTS.connectMs),
+      requestMs: numberFromEnv(env, "KODO_HTTP_READ_TIMEOUT_MS", DEFAULT_HTTP_TIMEOUTS.requestMs),
+    },
   };
 }

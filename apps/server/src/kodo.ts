@@ -7,17 +7,24 @@ import { openDatabase, type Database } from "./db/database.js";
 import { resolvePostgresDir } from "./db/home-location.js";
 import { KodoError } from "./lib/errors.js";
 import { createRandom, systemClock, type Clock, type Random } from "./lib/ports.js";
-import { ModelLedger } from "./model/ledger.js";
+import { ModelLedger, costOf } from "./model/ledger.js";
+import { createBudgetGate } from "./budget/gate.js";
 import { createApp } from "./http/app.js";
 import { ensureToken, loopbackHosts } from "./http/auth.js";
+import { isStudioPath, STUDIO_DIST } from "./http/studio.js";
 import { ActivityRecorder } from "./service/activity-recorder.js";
 import { EventHub } from "./service/event-hub.js";
 import { KodoService } from "./service/kodo-service.js";
+import { GovernanceService } from "./service/governance-service.js";
 import { startOpenCodeServer, type OpenCodeServer } from "./agent/server-supervisor.js";
+import { chooseAgentSandbox, describeAgentSandbox } from "./agent/agent-sandbox.js";
 import { createOpenCodeRuntime } from "./agent/runtime.js";
+import { PermissionBridge } from "./agent/permission-bridge.js";
+import { createPolicyDecider } from "./governance/permission-decider.js";
 import { provideStepServices } from "./workflow/steps/services.js";
 import { launchWorker, migrateSystemDatabase, RunControl, shutdownWorker } from "./workflow/runtime.js";
 import { reconcileRuns } from "./service/reconcile.js";
+import { writeRunEvidence } from "./evidence/run-evidence.js";
 
 export interface StartOptions {
   config: KodoConfig;
@@ -31,10 +38,18 @@ export interface StartOptions {
   clock?: Clock;
   random?: Random;
   log?: (line: string) => void;
+  /**
+   * Paths the agent may read in its sandbox although they are hidden (inside the kodo home, or
+   * /tmp), e.g. the demo's sample checkouts: OpenCode knows a worktree as a git project only when
+   * it can read the repository the worktree belongs to.
+   */
+  agentReadOnly?: string[];
 }
 
 export interface Kodo {
   url: string;
+  /** Studio, the web board, with the API token in the fragment (`/#token=…`, never sent to a server): for the person running kodo only */
+  studioUrl: string;
   port: number;
   database: Database;
   service: KodoService;
@@ -60,6 +75,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
   const log = options.log ?? (() => undefined);
   const host = options.host ?? "127.0.0.1";
   const worker = options.worker ?? true;
+  const executorId = options.executorId ?? process.env["KODO_EXECUTOR_ID"] ?? "kodo-local";
   const clock = options.clock ?? systemClock;
   const random = options.random ?? createRandom(config.randomSeed);
   const stops: Array<() => Promise<void>> = [];
@@ -98,6 +114,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
 
     let opencode: OpenCodeServer | undefined;
     let onCancel: ((runId: string) => Promise<void>) | undefined;
+    let bridge: PermissionBridge | undefined;
     if (worker) {
       if (config.model === undefined) {
         throw new KodoError(
@@ -106,32 +123,55 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         );
       }
       const recorder = new ActivityRecorder(database.pool);
+      // In the agent sandbox the agent writes below the worktrees root only; the rest of the home
+      // (token, server.json, runs, logs) and Postgres's data are hidden from it.
+      const worktreesRoot = path.join(config.home.root, "worktrees");
+      await mkdir(worktreesRoot, { recursive: true });
+      const sandbox = await chooseAgentSandbox(
+        config.agentSandbox,
+        { writable: [worktreesRoot], readOnly: options.agentReadOnly ?? [], masked: [config.home.root, pgDir] },
+        log,
+      );
       opencode = await startOpenCodeServer({
         stateDir: config.home.opencode,
         model: { baseUrl: config.model.baseUrl, apiKey: config.model.apiKey, model: config.model.model },
         logFile: path.join(config.home.logs, "opencode.log"),
+        http: config.httpTimeouts,
         onEvent: (event) => recorder.record(event),
         onRestart: (info) => log(`opencode restarted (${info.restarts}) at ${info.url}`),
+        ...(sandbox === undefined ? {} : { sandbox }),
       });
       const server = opencode;
       stops.push(async () => {
         await recorder.flush();
         await server.stop();
       });
-      log(`opencode ready at ${server.url}`);
+      log(`opencode ready at ${server.url}, agent ${describeAgentSandbox(server.sandbox)}`);
       lap("opencode");
-      const runtime = createOpenCodeRuntime(server, { onRejectedAsk: (ask) => log(`rejected an unanswerable ask: ${JSON.stringify(ask)}`) });
-      stops.push(async () => runtime.close());
+      // Every ask of the agent is answered: by the policy, or by a person within a deadline.
+      const approvals = await PermissionBridge.start({
+        server,
+        pool: database.pool,
+        clock,
+        random,
+        timeoutSeconds: config.approvalTimeoutSeconds,
+        // the run's policy answers every ask; only a policy `ask` waits for a person
+        decide: createPolicyDecider(database.pool, { askPermissions: config.askPermissions }),
+        log,
+      });
+      bridge = approvals;
+      stops.push(() => approvals.stop());
+      const runtime = createOpenCodeRuntime(server, { waitingForHuman: (sessionId) => approvals.hasPending(sessionId), askPermissions: config.askPermissions });
       recorder.reconcileWith((sessionId, directory) => runtime.messages({ sessionId, directory }));
+      const modelCost = config.model.cost;
       const ledger = new ModelLedger(database.pool, runtime, {
         clock,
         cost: config.model.cost,
         stallMs: config.agentStallMs,
         timeoutMs: config.agentTurnTimeoutMs,
         stopping: () => stopping,
+        gate: createBudgetGate({ pool: database.pool, clock, price: (tokens) => costOf(tokens, modelCost) }),
       });
-      const worktreesRoot = path.join(config.home.root, "worktrees");
-      await mkdir(worktreesRoot, { recursive: true });
       provideStepServices({ pool: database.pool, config, agent: runtime, ledger, clock, random, worktreesRoot });
       onCancel = async (runId) => {
         const sessions = await database.pool.query<{ session_id: string; directory: string }>(
@@ -145,7 +185,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
       await launchWorker({
         systemDatabaseUrl: database.url,
         applicationVersion: config.applicationVersion,
-        executorId: options.executorId ?? process.env["KODO_EXECUTOR_ID"] ?? "kodo-local",
+        executorId,
         concurrency: 4,
         logFile: path.join(config.home.logs, "dbos.log"),
       });
@@ -170,19 +210,36 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         if (stored.event.type === "run.cancel_requested") void abortSessions(stored.event.runId).catch(() => undefined);
       });
     }
-    const service = new KodoService({ pool: database.pool, control, clock, random, ...(onCancel === undefined ? {} : { onCancel }) });
+    if (bridge !== undefined) {
+      // An answer can be given through any API process: the worker's bridge delivers it to OpenCode.
+      const approvals = bridge;
+      hub.subscribe((stored) => {
+        if (stored.event.type === "approval.answered") approvals.answered();
+      });
+    }
+    const service = new KodoService({
+      pool: database.pool,
+      control,
+      clock,
+      random,
+      ...(onCancel === undefined ? {} : { onCancel }),
+      writeEvidence: (runId) => writeRunEvidence({ pool: database.pool, runsDir: config.home.runs, runId, now: clock.now() }),
+    });
     const server = opencode;
     let allowedHosts: ReadonlySet<string> = new Set();
     const app = createApp({
-      auth: { token, allowedHosts: () => allowedHosts, open: new Set(["/api/health"]) },
+      // the board's static shell holds no data: no token for it (the Host and Origin checks still hold)
+      auth: { token, allowedHosts: () => allowedHosts, open: new Set(["/api/health"]), openWhen: isStudioPath },
+      studioDir: STUDIO_DIST,
       service,
+      governance: new GovernanceService({ pool: database.pool, clock, random }),
       pool: database.pool,
       hub,
       health: async () => ({
         ok: true,
         version: config.applicationVersion,
         database: database.embedded === undefined ? "external" : "embedded",
-        opencode: { url: server?.url ?? null, restarts: server?.restarts ?? 0, healthy: server !== undefined },
+        opencode: { url: server?.url ?? null, restarts: server?.restarts ?? 0, healthy: server !== undefined, sandboxed: server?.sandboxed ?? false },
         worker,
       }),
     });
@@ -191,7 +248,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     stops.push(() => closeServer(httpServer));
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
-    await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid, databaseUrl: database.url }, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(config.home.serverFile, `${JSON.stringify({ url, pid: process.pid, databaseUrl: database.url, ...(worker ? { executorId } : {}) }, null, 2)}\n`, { mode: 0o600 });
     stops.push(() => rm(config.home.serverFile, { force: true }));
     lap("http");
     timings["total"] = Math.round(performance.now() - started);
@@ -204,6 +261,7 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
     let stopped: Promise<void> | undefined;
     return {
       url,
+      studioUrl: `${url}/#token=${token}`,
       port,
       database,
       service,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TaskStatus } from "./status.js";
 import { Attempt, VerifyConfig } from "./verify.js";
+import { Budget } from "./budget.js";
 
 /** Errors on the wire: `{ error: { code, message, details? } }`. */
 export const ApiError = z.object({
@@ -18,6 +19,8 @@ export const RunId = z.string().regex(/^run_[a-z0-9]{6,40}$/, "a run id looks li
 
 export const PlanApprovalMode = z.enum(["manual", "auto"]);
 
+
+
 export const CreateTaskRequest = z
   .object({
     title: z.string().trim().min(1, "title must not be empty").max(200),
@@ -27,8 +30,18 @@ export const CreateTaskRequest = z
     planApproval: PlanApprovalMode.default("manual"),
     /** how long the run waits for a plan decision before failing; default 7 days */
     planDecisionTimeoutSeconds: z.number().int().positive().max(30 * 24 * 3600).optional(),
+    /** how long an agent's ask waits for a person before it is rejected; default KODO_APPROVAL_TIMEOUT_SECONDS */
+    approvalTimeoutSeconds: z.number().int().positive().max(7 * 24 * 3600).optional(),
     /** verify the build with the repository's tests (build → test → fix loop) */
     verify: VerifyConfig.optional(),
+    /** limits on tokens, cost, wall time and build attempts (BUDGET_EXCEEDED when one is reached) */
+    budget: Budget.optional(),
+    /**
+     * The task's own policy layer (`{version: 1, extends?, rules}`, see docs/policy.md), over the
+     * repository's and the defaults. Where a repository has governance (quorum approvals), a task
+     * policy may only narrow: deny and ask rules, nothing that replaces or drops a lower rule.
+     */
+    policy: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
@@ -56,6 +69,7 @@ export const Task = z.object({
   currentRunId: z.string().nullable(),
   planApproval: PlanApprovalMode,
   verify: VerifyConfig.nullable(),
+  budget: Budget.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
   usage: Usage,
@@ -140,6 +154,8 @@ export const Run = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** the run's evidence bundle (`kodo verify` checks it), written when the run ends; null before */
+  evidencePath: z.string().nullable().default(null),
 });
 export type Run = z.infer<typeof Run>;
 
@@ -164,6 +180,12 @@ export const Health = z.object({
   ok: z.boolean(),
   version: z.string(),
   database: z.enum(["embedded", "external"]),
-  opencode: z.object({ url: z.string().nullable(), restarts: z.number().int(), healthy: z.boolean() }),
+  opencode: z.object({
+    url: z.string().nullable(),
+    restarts: z.number().int(),
+    healthy: z.boolean(),
+    /** OpenCode (and the agent's commands) run under bubblewrap */
+    sandboxed: z.boolean(),
+  }),
   worker: z.boolean(),
 });

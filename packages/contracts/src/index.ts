@@ -2,3 +2,8 @@ export * from "./status.js";
 export * from "./api.js";
 export * from "./events.js";
 export * from "./verify.js";
+export * from "./approvals.js";
+export * from "./governance.js";
+export * from "./budget.js";
+export * from "./run-files.js";
+export * from "./sse.js";

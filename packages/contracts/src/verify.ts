@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Budget } from "./budget.js";
 
 export const TestRunner = z.enum(["pytest", "node", "vitest", "go"]);
 export type TestRunner = z.infer<typeof TestRunner>;
@@ -31,6 +32,8 @@ export const RepoSettings = z.object({
   /** directories (relative to the repository root) that test targets must lie in */
   testRoots: z.array(z.string()),
   runner: TestRunner.nullable(),
+  /** limits for every task of the repository (a task's own budget can only be lower) */
+  budget: Budget.nullable(),
   updatedAt: z.string(),
 });
 export type RepoSettings = z.infer<typeof RepoSettings>;
@@ -40,6 +43,7 @@ export const PutRepoSettingsRequest = z
     repoPath: z.string().min(1),
     testRoots: z.array(z.string().trim().min(1)).max(50),
     runner: TestRunner.optional(),
+    budget: Budget.optional(),
   })
   .strict();
 

@@ -32,6 +32,8 @@ export const serve: Command = {
     if (context.json) context.printJson({ url: server.url });
     else {
       if (!announced) io.stdout(`kodo listening on ${server.url}`);
+      // the token is in the fragment, which the browser keeps to itself; `kodo studio` prints it again
+      if (server.studioUrl !== undefined) io.stdout(`studio: ${server.studioUrl}`);
       io.stdout("press Ctrl-C to stop");
     }
     return runUntilSignal(context, "kodo", () => server.stop());

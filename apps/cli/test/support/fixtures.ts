@@ -15,6 +15,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     currentRunId: null,
     planApproval: "manual",
     verify: null,
+    budget: null,
     createdAt: AT,
     updatedAt: AT,
     usage: ZERO_USAGE,

@@ -7,6 +7,7 @@ import {
   CreateTaskRequest,
   ExecuteResponse,
   Health,
+  PlanDecisionResponse,
   PutRepoSettingsRequest,
   RejectPlanRequest,
   RepoSettings,
@@ -16,6 +17,13 @@ import {
 } from "@kodo/contracts";
 import { KodoError } from "../lib/errors.js";
 import type { KodoService } from "../service/kodo-service.js";
+import type { GovernanceService } from "../service/governance-service.js";
+import { actorOf } from "./actor.js";
+import { registerGovernanceRoutes } from "./routes/governance.js";
+import { registerApprovalRoutes } from "./routes/approvals.js";
+import { registerMetricsRoutes } from "./routes/metrics.js";
+import { registerRunFileRoutes } from "./routes/run-files.js";
+import { registerStudio } from "./studio.js";
 import type { EventHub } from "../service/event-hub.js";
 import { authMiddleware, type AuthOptions } from "./auth.js";
 import { errorResponse, validationError } from "./errors.js";
@@ -24,14 +32,18 @@ import { body, errors, json } from "./openapi-helpers.js";
 
 export interface AppDeps {
   service: KodoService;
+  /** quorum rules, proposals and votes (routes/governance.ts) */
+  governance: GovernanceService;
   pool: Pool;
   hub: EventHub;
   health: () => Promise<z.infer<typeof Health>>;
-  /** who the API records as the decider of plan approvals */
+  /** who the API records as the decider of plan approvals, unless a request names one in X-Kodo-Actor */
   actor?: string;
   heartbeatMs?: number;
   /** bearer token, Host and Origin checks for every /api route (absent only in tests of the routes themselves) */
   auth?: AuthOptions;
+  /** serve Studio, the web board, from this directory (its built dist) at `/`; absent: API only */
+  studioDir?: string;
 }
 
 const TaskIdParam = z.object({ id: z.string().min(1).max(100) });
@@ -57,13 +69,13 @@ const routes = {
     method: "post",
     path: "/api/runs/{id}/approve-plan",
     request: { params: RunIdParam, body: { required: false, content: { "application/json": { schema: ApprovePlanRequest } } } },
-    responses: { 200: json(Run, "the plan is approved; the build starts"), ...errors },
+    responses: { 200: json(PlanDecisionResponse, "the plan is approved and the build starts; under a plan quorum, the vote is recorded (planQuorum) and the plan waits until the quorum decides"), ...errors },
   }),
   rejectPlan: createRoute({
     method: "post",
     path: "/api/runs/{id}/reject-plan",
     request: { params: RunIdParam, body: body(RejectPlanRequest) },
-    responses: { 200: json(Run, "the plan is rejected; the run ends Rejected"), ...errors },
+    responses: { 200: json(PlanDecisionResponse, "the plan is rejected and the run ends Rejected; under a plan quorum, only once approval can no longer be reached"), ...errors },
   }),
   cancelRun: createRoute({ method: "post", path: "/api/runs/{id}/cancel", request: { params: RunIdParam }, responses: { 200: json(Run, "the run is cancelled"), ...errors } }),
   activity: createRoute({
@@ -123,19 +135,25 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       if (!parsed.success) throw validationError(parsed.error);
       comment = parsed.data.comment;
     }
-    return c.json(await service.approvePlan(c.req.valid("param").id, actor, comment), 200);
+    return c.json(await service.approvePlan(c.req.valid("param").id, actorOf(c, actor), comment), 200);
   });
-  app.openapi(routes.rejectPlan, async (c) => c.json(await service.rejectPlan(c.req.valid("param").id, c.req.valid("json").reason, actor), 200));
+  app.openapi(routes.rejectPlan, async (c) => c.json(await service.rejectPlan(c.req.valid("param").id, c.req.valid("json").reason, actorOf(c, actor)), 200));
   app.openapi(routes.cancelRun, async (c) => c.json(await service.cancelRun(c.req.valid("param").id), 200));
   app.openapi(routes.activity, async (c) => c.json({ items: await service.sessionActivity(c.req.valid("param").id, c.req.valid("query").after ?? 0) }, 200));
   app.openapi(routes.getRepoSettings, async (c) => c.json(await service.repoSettings(c.req.valid("query").repoPath), 200));
   app.openapi(routes.putRepoSettings, async (c) => c.json(await service.putRepoSettings(c.req.valid("json")), 200));
   app.openapi(routes.health, async (c) => c.json(await deps.health(), 200));
 
+  registerGovernanceRoutes(app, deps.governance, actor);
+  registerApprovalRoutes(app, { pool: deps.pool, actor });
+  registerMetricsRoutes(app, { pool: deps.pool, health: deps.health });
+  registerRunFileRoutes(app, { pool: deps.pool });
   app.get("/api/events", (c) => eventStream(c, deps.pool, deps.hub, { heartbeatMs: deps.heartbeatMs ?? 15_000 }));
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
     info: { title: "kodo API", version: "0.1.0", description: "A durable, governed control plane for OpenCode coding agents." },
   });
+  // last: every GET outside /api that no route took is the board's
+  if (deps.studioDir !== undefined) registerStudio(app, { dir: deps.studioDir });
   return app;
 }

@@ -11,8 +11,15 @@ export type ErrorCode =
   | "RUN_NOT_WAITING"
   | "RUN_ALREADY_ACTIVE"
   | "RUN_NOT_ACTIVE"
+  | "APPROVAL_NOT_PENDING"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
+  // governance (quorum approvals)
+  | "GOVERNANCE_NOT_CONFIGURED"
+  | "GOVERNANCE_EXISTS"
+  | "PROPOSAL_NOT_PENDING"
+  | "VOTE_CONFLICT"
+  | "PLAN_QUORUM_REQUIRED"
   // repository and workspace
   | "REPO_NOT_FOUND"
   | "REPO_NOT_GIT"
@@ -35,6 +42,7 @@ export type ErrorCode =
   | "LEDGER_CONFLICT"
   | "DEADLINE_EXCEEDED"
   | "MISSION_TIMEOUT"
+  | "BUDGET_EXCEEDED"
   // infrastructure
   | "DB_UNAVAILABLE"
   | "MIGRATION_MISMATCH"
@@ -43,6 +51,16 @@ export type ErrorCode =
   | "SCRIPT_INVALID"
   | "CONFIG_INVALID"
   | "SERVER_NOT_RUNNING"
+  // `kodo ci run`: the control plane (Postgres, DBOS, the OpenCode server and client) could not start
+  | "CLIFAIL"
+  | "TASK_FILE_INVALID"
+  // `kodo suite run` (the dogfood suite's failure codes; GITCLEANFAIL/MODIFICATIONFAIL are policy reason codes)
+  | "MODELNOTFOUND"
+  | "TIMEOUTEXCEEDED"
+  | "EMPTYRESPONSE"
+  | "SYNTAXERROR"
+  | "TESTFAIL"
+  | "EVIDENCEMISMATCH"
   // sandbox
   | "SANDBOX_UNAVAILABLE"
   | "SANDBOX_SPEC_INVALID"

@@ -68,6 +68,6 @@ export function createRandom(seed: string | undefined): Random {
  * Ids are time-ordered (so lists sort by creation) plus random: `tsk_` + base36 ms + 8 random chars.
  * With a fixed seed and a fixed clock two processes would collide; inserts retry on conflict.
  */
-export function newId(prefix: "tsk" | "run", clock: Clock, random: Random): string {
+export function newId(prefix: "tsk" | "run" | "apr" | "prp", clock: Clock, random: Random): string {
   return `${prefix}_${clock.now().getTime().toString(36)}${random.token(8)}`;
 }

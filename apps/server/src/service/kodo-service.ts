@@ -9,6 +9,8 @@ import {
   type Task,
   type TaskStatus,
   type ExecuteResponse,
+  type PlanDecisionResponse,
+  type PlanQuorumStatus,
 } from "@kodo/contracts";
 import { withTransaction } from "../db/database.js";
 import { KodoError } from "../lib/errors.js";
@@ -17,11 +19,14 @@ import { newId, type Clock, type Random } from "../lib/ports.js";
 import { canonicalJson, sha256Hex } from "../model/op-key.js";
 import { appendEvent } from "../store/events.js";
 import { recordPlanDecision } from "../store/plan-approvals.js";
+import { recordPlanVote } from "../store/plan-quorum.js";
+import { findGovernance } from "../store/governance.js";
 import { changeRunStatus, findRun, insertRun, isUniqueViolation, loadRunView } from "../store/runs.js";
 import { findTask, insertTask, listTaskRows, toTask, usageBy } from "../store/tasks.js";
 import { listActivity } from "../store/activity.js";
 import type { RunControl } from "../workflow/runtime.js";
 import { inspectRepo } from "../workspace/worktree.js";
+import { parseTaskPolicy } from "../governance/run-policy.js";
 
 export interface ServiceDeps {
   pool: Pool;
@@ -30,6 +35,8 @@ export interface ServiceDeps {
   random: Random;
   /** called after a cancel is recorded, to abort the run's agent session if this process runs it */
   onCancel?: (runId: string) => Promise<void>;
+  /** writes the evidence bundle of a run this service ended (a cancelled workflow runs no more steps) */
+  writeEvidence?: (runId: string) => Promise<unknown>;
 }
 
 /**
@@ -46,7 +53,13 @@ export class KodoService {
   async createTask(input: unknown): Promise<Task> {
     const request = CreateTaskRequest.parse(input);
     const repo = await inspectRepo(request.repoPath, request.baseRef);
+    if (request.planApproval === "auto" && (await findGovernance(this.#deps.pool, repo.repoRoot))?.planQuorum != null) {
+      throw new KodoError("PLAN_QUORUM_REQUIRED", `plans of ${repo.repoRoot} need the approval of its plan quorum; create the task with planApproval "manual"`, {
+        details: { repoPath: repo.repoRoot },
+      });
+    }
     const { pool, clock, random } = this.#deps;
+    const taskPolicy = request.policy === undefined ? undefined : parseTaskPolicy(request.policy);
     for (let tries = 0; ; tries += 1) {
       const id = newId("tsk", clock, random);
       try {
@@ -60,7 +73,10 @@ export class KodoService {
             options: {
               planApproval: request.planApproval,
               ...(request.planDecisionTimeoutSeconds === undefined ? {} : { planDecisionTimeoutSeconds: request.planDecisionTimeoutSeconds }),
+              ...(request.approvalTimeoutSeconds === undefined ? {} : { approvalTimeoutSeconds: request.approvalTimeoutSeconds }),
               ...(request.verify === undefined ? {} : { verify: request.verify }),
+              ...(request.budget === undefined ? {} : { budget: request.budget }),
+              ...(taskPolicy === undefined ? {} : { policy: taskPolicy }),
             },
             at: clock.now(),
           }),
@@ -112,24 +128,31 @@ export class KodoService {
     return run;
   }
 
-  async approvePlan(runId: string, decidedBy: string, comment?: string): Promise<Run> {
+  /** With a plan quorum (the repository's governance), this is `decidedBy`'s vote; see store/plan-quorum.ts. */
+  async approvePlan(runId: string, decidedBy: string, comment?: string): Promise<PlanDecisionResponse> {
     return this.#decide(runId, "approved", comment ?? null, decidedBy);
   }
 
-  async rejectPlan(runId: string, reason: string, decidedBy: string): Promise<Run> {
+  async rejectPlan(runId: string, reason: string, decidedBy: string): Promise<PlanDecisionResponse> {
     return this.#decide(runId, "rejected", reason, decidedBy);
   }
 
-  async #decide(runId: string, decision: "approved" | "rejected", reason: string | null, decidedBy: string): Promise<Run> {
+  async #decide(runId: string, decision: "approved" | "rejected", reason: string | null, decidedBy: string): Promise<PlanDecisionResponse> {
     const { pool, clock, control } = this.#deps;
-    await withTransaction(pool, async (tx) => {
+    const quorum = await withTransaction(pool, async (tx): Promise<PlanQuorumStatus | undefined> => {
       const run = await findRun(tx, runId, true);
       if (run === undefined) throw new KodoError("NOT_FOUND", `run ${runId} not found`, { details: { runId } });
-      const result = await recordPlanDecision(tx, { runId, decision, reason, decidedBy, planHash: sha256Hex(canonicalJson(run.plan)), at: clock.now() });
+      const at = clock.now();
+      const vote = await recordPlanVote(tx, { run, approver: decidedBy, vote: decision === "approved" ? "approve" : "reject", comment: reason, at });
+      if (vote !== undefined && vote.decision === null) return vote.status; // the plan quorum has not decided yet: the run keeps waiting
+      const decided = vote?.decision ?? { decision, reason, decidedBy };
+      const result = await recordPlanDecision(tx, { runId, ...decided, planHash: sha256Hex(canonicalJson(run.plan)), at });
       // The message wakes the waiting workflow; it commits with the decision or not at all.
       if (result.recorded) await control.sendPlanDecision(tx, runId);
+      return vote?.status;
     });
-    return this.getRun(runId);
+    const view = await this.getRun(runId);
+    return quorum === undefined ? view : { ...view, planQuorum: quorum };
   }
 
   /** Cancels an active run: the workflow is cancelled, its agent session aborted, the status written. */
@@ -143,7 +166,9 @@ export class KodoService {
     await withTransaction(pool, (tx) => appendEvent(tx, { type: "run.cancel_requested", taskId: run.task_id, runId }));
     await control.cancel(runId);
     await this.#deps.onCancel?.(runId);
-    await withTransaction(pool, (tx) => changeRunStatus(tx, { runId, to: "Cancelled", reason, at: clock.now() }));
+    const ended = await withTransaction(pool, (tx) => changeRunStatus(tx, { runId, to: "Cancelled", reason, at: clock.now() }));
+    // The run is cancelled whether or not its bundle can be written; without one, evidencePath stays null.
+    if (ended.kind === "changed") await this.#deps.writeEvidence?.(runId).catch(() => undefined);
     return this.getRun(runId);
   }
 
@@ -151,7 +176,7 @@ export class KodoService {
   async repoSettings(repoPath: string): Promise<RepoSettings> {
     const repo = await inspectRepo(repoPath, "HEAD");
     const found = await findRepoSettings(this.#deps.pool, repo.repoRoot);
-    return found ?? { repoPath: repo.repoRoot, testRoots: [], runner: null, updatedAt: new Date(0).toISOString() };
+    return found ?? { repoPath: repo.repoRoot, testRoots: [], runner: null, budget: null, updatedAt: new Date(0).toISOString() };
   }
 
   async putRepoSettings(input: unknown): Promise<RepoSettings> {
@@ -166,6 +191,7 @@ export class KodoService {
       repoPath: repo.repoRoot,
       testRoots: request.testRoots,
       ...(request.runner === undefined ? {} : { runner: request.runner }),
+      ...(request.budget === undefined ? {} : { budget: request.budget }),
       at: this.#deps.clock.now(),
     });
     return this.repoSettings(repo.repoRoot);

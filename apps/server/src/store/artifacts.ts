@@ -24,3 +24,15 @@ export async function saveArtifact(
   );
   return { path: file, sha256, bytes: buffer.length };
 }
+
+/** Records a file already written (e.g. an evidence manifest) as an artifact of the run (idempotent). */
+export async function recordArtifactFile(
+  db: Queryable,
+  artifact: { runId: string; kind: string; name: string; path: string; sha256: string; bytes: number },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO kodo.artifacts (run_id, kind, name, path, sha256, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (run_id, name) DO UPDATE SET kind = EXCLUDED.kind, path = EXCLUDED.path, sha256 = EXCLUDED.sha256, bytes = EXCLUDED.bytes`,
+    [artifact.runId, artifact.kind, artifact.name, artifact.path, artifact.sha256, artifact.bytes],
+  );
+}

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Pool, PoolClient } from "pg";
 import type { ChangedFile, Plan, Review, Run, TaskStatus } from "@kodo/contracts";
 import { isTerminal } from "@kodo/contracts";
@@ -208,7 +209,14 @@ export async function loadRunView(db: Queryable, id: string): Promise<Run | unde
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     finishedAt: row.finished_at?.toISOString() ?? null,
+    evidencePath: evidenceDir(artifacts.rows),
   };
+}
+
+/** Where the run's evidence bundle is: the directory of its recorded manifest (evidence/run-evidence.ts). */
+function evidenceDir(artifacts: readonly ArtifactRow[]): string | null {
+  const manifest = artifacts.find((artifact) => artifact.kind === "evidence" && artifact.name === "evidence/manifest.json");
+  return manifest === undefined ? null : path.dirname(manifest.path);
 }
 
 export type { ChangedFile };

@@ -37,13 +37,17 @@ async function runTask(runId: string): Promise<RunOutcome> {
   if (decision === null) return fail(runId, "PLAN_DECISION_TIMEOUT", "nobody approved or rejected the plan before its deadline");
   if (decision.kind === "rejected") {
     await steps.setStatus(runId, "Rejected", decision.reason);
+    await steps.writeEvidence(runId);
     return { status: "Rejected", code: null };
   }
   await steps.setStatus(runId, "InProgress", `plan approved by ${decision.decidedBy}`);
 
   // Build → test → fix: every attempt is built, then verified; red goes back to InProgress with
   // what failed, until green, the attempts run out, or the test budget is spent.
-  const maxAttempts = start.verify?.maxAttempts ?? 1;
+  // The task's budget may allow fewer build attempts than its verification settings.
+  const verifyAttempts = start.verify?.maxAttempts ?? 1;
+  const budgetAttempts = start.budget.maxBuildAttempts;
+  const maxAttempts = budgetAttempts === undefined ? verifyAttempts : Math.min(verifyAttempts, budgetAttempts);
   let retry: RetryContext | null = null;
   let summary = "";
   for (let attempt = 1; ; attempt += 1) {
@@ -57,9 +61,10 @@ async function runTask(runId: string): Promise<RunOutcome> {
     if (!verified.ok) return fail(runId, verified.code, verified.message);
     const test = verified.value;
     if (test.class === "PASSED") break;
-    if (attempt >= maxAttempts || test.budgetExhausted) {
-      const why = test.budgetExhausted ? "the test budget is spent" : `${attempt} of ${maxAttempts} attempts used`;
-      return fail(runId, test.class, `${test.reason} (${why})`);
+    if (test.budgetExhausted) return fail(runId, test.class, `${test.reason} (the test budget is spent)`);
+    if (attempt >= maxAttempts) {
+      if (maxAttempts < verifyAttempts) return fail(runId, "BUDGET_EXCEEDED", `${test.class}: ${test.reason} (the budget allows ${maxAttempts} build attempts)`);
+      return fail(runId, test.class, `${test.reason} (${attempt} of ${maxAttempts} attempts used)`);
     }
     retry = test.retryContext;
     await steps.setStatus(runId, "InProgress", `${test.class}: ${test.reason}; build attempt ${attempt + 1} of ${maxAttempts}`);
@@ -71,6 +76,7 @@ async function runTask(runId: string): Promise<RunOutcome> {
   const finished = await steps.finish(runId);
   if (!finished.ok) return fail(runId, finished.code, finished.message);
   await steps.setStatus(runId, "Done", finished.value.commit === null ? "no changes" : `committed ${finished.value.commit.slice(0, 12)}`);
+  await steps.writeEvidence(runId);
   return { status: "Done", code: null };
 }
 
@@ -92,6 +98,7 @@ async function waitForPlanDecision(runId: string, deadlineEpochMs: number): Prom
 
 async function fail(runId: string, code: string, message: string): Promise<RunOutcome> {
   await steps.setStatus(runId, "Failed", `${code}: ${message}`, { code, message });
+  await steps.writeEvidence(runId);
   return { status: "Failed", code };
 }
 

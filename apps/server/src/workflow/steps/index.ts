@@ -1,5 +1,6 @@
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import * as run from "./run-steps.js";
+import { writeEvidence } from "./evidence-step.js";
 import { shouldRetry } from "./outcome.js";
 
 /**
@@ -22,4 +23,5 @@ export const steps = {
   verify: DBOS.registerStep(run.verify, { name: "Verify", ...io }),
   review: DBOS.registerStep(run.review, { name: "Review", ...io }),
   finish: DBOS.registerStep(run.finish, { name: "Finish", ...io }),
+  writeEvidence: DBOS.registerStep(writeEvidence, { name: "WriteEvidence" }),
 };

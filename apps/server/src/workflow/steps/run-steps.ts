@@ -3,13 +3,15 @@ import { Plan, type Review, type RetryContext, type TaskStatus, type TestClass, 
 import path from "node:path";
 import { agentInstructions, buildPrompt, fixPrompt, planPrompt } from "../../domain/prompts.js";
 import { findRepoSettings, previouslyPassedTests, recordBuildAttempt, recordTestRun, testTimeSpent } from "../../store/verification.js";
-import { evaluate, resolvePolicy } from "../../policy/index.js";
+import { evaluate } from "../../policy/index.js";
+import { activeGovernance, findGovernance } from "../../store/governance.js";
 import { runTests } from "../../verify/executor.js";
 import { buildRetryContext, renderRetryContext } from "../../verify/retry-context.js";
 import { testResultView } from "../../verify/view.js";
 import { KodoError, isKodoError } from "../../lib/errors.js";
 import { canonicalJson, sha256Hex } from "../../model/op-key.js";
-import { buildPermissions, planPermissions } from "../../agent/permissions.js";
+import { agentPermissionRules } from "../../agent/policy-permissions.js";
+import { runPolicy } from "../../governance/run-policy.js";
 import { saveArtifact } from "../../store/artifacts.js";
 import { changeRunStatus, findRun, updateRunFields, type RunRow } from "../../store/runs.js";
 import { findPlanDecision, recordPlanDecision, type PlanDecision } from "../../store/plan-approvals.js";
@@ -24,9 +26,13 @@ import {
   inspectRepo,
   slugify,
   writeAgentInstructions,
+  assertKodoWorktree,
   type Worktree,
 } from "../../workspace/worktree.js";
+import { audited } from "./audit-step.js";
 import { failureOf, ok, type StepOutcome } from "./outcome.js";
+import { taskBudget } from "../../budget/gate.js";
+import type { Budget } from "../../budget/budget.js";
 import { services } from "./services.js";
 
 const DEFAULT_DECISION_TIMEOUT_SECONDS = 7 * 24 * 3600;
@@ -49,6 +55,13 @@ function worktreeOf(run: RunRow, task: TaskRow): Worktree {
   return { path: run.worktree_path, branch: run.branch, baseCommit: run.base_commit, repoRoot: task.repo_path };
 }
 
+/** The run's worktree, for an agent that may write: only a linked worktree kodo created (WORKTREE_REQUIRED). */
+async function agentWorktree(run: RunRow, task: TaskRow): Promise<Worktree> {
+  const worktree = worktreeOf(run, task);
+  await assertKodoWorktree(worktree.path, { worktreesRoot: services().worktreesRoot, repoRoot: task.repo_path });
+  return worktree;
+}
+
 /** Moves the run to `to` (status, history and event in one transaction). Terminal runs stay put. */
 export async function setStatus(runId: string, to: TaskStatus, reason: string | null, error?: { code: string; message: string }): Promise<TaskStatus> {
   const { pool, clock } = services();
@@ -64,6 +77,8 @@ export interface RunStart {
   planApproval: "manual" | "auto";
   decisionDeadlineEpochMs: number;
   verify: VerifyConfig | null;
+  /** the budget in force (the task's and its repository's, the lower of each limit) */
+  budget: Budget;
 }
 
 /** Reads what the run needs and fixes its plan-decision deadline (the clock is read here, once). */
@@ -77,6 +92,7 @@ export async function startRun(runId: string): Promise<RunStart> {
     planApproval: task.options.planApproval,
     decisionDeadlineEpochMs: clock.now().getTime() + timeout * 1000,
     verify: task.options.verify ?? null,
+    budget: await taskBudget(services().pool, task.id),
   };
 }
 
@@ -109,10 +125,12 @@ async function openSession(run: RunRow, task: TaskRow, agent: "plan" | "build", 
   const existing = await pool.query<{ session_id: string }>(`SELECT session_id FROM kodo.sessions WHERE run_id = $1 AND agent = $2`, [run.id, agent]);
   const found = existing.rows[0]?.session_id;
   if (found !== undefined) return found;
+  const policy = await runPolicy(pool, task, directory);
   const { sessionId } = await runtime.createSession({
     directory,
     title: `kodo ${run.id} ${agent}: ${task.title}`.slice(0, 120),
-    permission: agent === "plan" ? planPermissions() : buildPermissions(),
+    // The session's OpenCode rules, from the run's policy (plan stays read-only whatever it says).
+    permission: await agentPermissionRules(policy.policy, agent, policy.context),
   });
   await withTransaction(pool, async (client) => {
     await client.query(`INSERT INTO kodo.sessions (session_id, run_id, agent, directory) VALUES ($1, $2, $3, $4)`, [sessionId, run.id, agent, directory]);
@@ -131,41 +149,50 @@ export async function compilePlan(runId: string): Promise<StepOutcome<Plan>> {
   try {
     const { run, task } = await load(runId);
     if (run.plan !== null) return ok(run.plan);
-    const worktree = worktreeOf(run, task);
+    const worktree = await agentWorktree(run, task);
     const sessionId = await openSession(run, task, "plan", worktree.path);
-    const problems: string[] = [];
-    for (let attempt = 1; attempt <= config.planAttempts; attempt += 1) {
-      const previous = problems.at(-1);
-      const prompt = planPrompt(task, previous === undefined ? undefined : { attempt, problem: previous });
-      let answer: Awaited<ReturnType<typeof ledger.call>>;
-      try {
-        answer = await ledger.call({
-          runId,
-          taskId: task.id,
-          stepId: "CompilePlan",
-          agent: "plan",
-          sessionId,
-          directory: worktree.path,
-          prompt,
-          schema: PLAN_JSON_SCHEMA,
-        });
-      } catch (error) {
-        // A turn that ended without structured output is invalid output like any other: try again.
-        if (!isStructuredOutputFailure(error)) throw error;
-        problems.push(`no structured output (${error instanceof Error ? error.message : String(error)})`);
-        continue;
+    const { audit } = await runPolicy(pool, task, worktree.path);
+    const askForPlan = async (): Promise<StepOutcome<Plan>> => {
+      const problems: string[] = [];
+      for (let attempt = 1; attempt <= config.planAttempts; attempt += 1) {
+        const previous = problems.at(-1);
+        const prompt = planPrompt(task, previous === undefined ? undefined : { attempt, problem: previous });
+        let answer: Awaited<ReturnType<typeof ledger.call>>;
+        try {
+          answer = await ledger.call({
+            runId,
+            taskId: task.id,
+            stepId: "CompilePlan",
+            agent: "plan",
+            sessionId,
+            directory: worktree.path,
+            prompt,
+            schema: PLAN_JSON_SCHEMA,
+          });
+        } catch (error) {
+          // A turn that ended without structured output is invalid output like any other: try again.
+          if (!isStructuredOutputFailure(error)) throw error;
+          problems.push(`no structured output (${error instanceof Error ? error.message : String(error)})`);
+          continue;
+        }
+        const parsed = Plan.safeParse(answer.structured ?? parseJsonText(answer.text));
+        if (parsed.success) return ok(parsed.data);
+        problems.push(parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; "));
       }
-      const parsed = Plan.safeParse(answer.structured ?? parseJsonText(answer.text));
-      if (parsed.success) {
-        await updateRunFields(pool, runId, { plan: parsed.data });
-        await saveArtifact(pool, config.home.runs, { runId, kind: "plan_card", name: "plan.json", content: `${JSON.stringify(parsed.data, null, 2)}\n` });
-        return ok(parsed.data);
-      }
-      problems.push(parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; "));
-    }
-    const diagnostic = { runId, attempts: config.planAttempts, problems };
-    await saveArtifact(pool, config.home.runs, { runId, kind: "diagnostic", name: "diagnostic.json", content: `${JSON.stringify(diagnostic, null, 2)}\n` });
-    return { ok: false, code: "PLAN_INVALID", message: `the plan agent gave no valid plan in ${config.planAttempts} attempts: ${problems.at(-1) ?? ""}` };
+      const diagnostic = { runId, attempts: config.planAttempts, problems };
+      await saveArtifact(pool, config.home.runs, { runId, kind: "diagnostic", name: "diagnostic.json", content: `${JSON.stringify(diagnostic, null, 2)}\n` });
+      return { ok: false, code: "PLAN_INVALID", message: `the plan agent gave no valid plan in ${config.planAttempts} attempts: ${problems.at(-1) ?? ""}` };
+    };
+    // The plan agent writes nothing: any change to the worktree is a finding.
+    const { verdict, value } = await audited(
+      { runId, stepKey: "CompilePlan", worktree, rules: { writeRoots: [], allowDeletions: [], warn: audit.warn } },
+      askForPlan,
+    );
+    if (verdict.blocking !== null) return { ok: false, code: verdict.blocking.code, message: verdict.blocking.message };
+    if (value === undefined || !value.ok) return value ?? { ok: false, code: "INTERNAL", message: "the plan step ended without an outcome" };
+    await updateRunFields(pool, runId, { plan: value.value });
+    await saveArtifact(pool, config.home.runs, { runId, kind: "plan_card", name: "plan.json", content: `${JSON.stringify(value.value, null, 2)}\n` });
+    return value;
   } catch (error) {
     return failureOf(error);
   }
@@ -228,7 +255,7 @@ export async function build(runId: string, attempt: number, retry: RetryContext 
     if (decision?.kind !== "approved" || run.plan_approved_at === null || run.plan === null) {
       throw new KodoError("CONFLICT", `run ${runId} has no approved plan: Build refuses to write`);
     }
-    const worktree = worktreeOf(run, task);
+    const worktree = await agentWorktree(run, task);
     const prepared = await pool.query<{ prepared_fingerprint: string | null }>(`SELECT prepared_fingerprint FROM kodo.runs WHERE id = $1`, [runId]);
     const existingBuild = await pool.query(`SELECT 1 FROM kodo.sessions WHERE run_id = $1 AND agent = 'build'`, [runId]);
     if (existingBuild.rowCount === 0 && prepared.rows[0]?.prepared_fingerprint !== (await fingerprintWorktree(worktree))) {
@@ -237,7 +264,13 @@ export async function build(runId: string, attempt: number, retry: RetryContext 
     await writeAgentInstructions(worktree, agentInstructions(task, run.id, run.plan));
     const sessionId = await openSession(run, task, "build", worktree.path);
     const prompt = attempt === 1 || retry === null ? buildPrompt(task, run.plan) : fixPrompt(task, run.plan, attempt, renderRetryContext(retry));
-    const answer = await ledger.call({ runId, taskId: task.id, stepId: "Build", agent: "build", sessionId, directory: worktree.path, prompt });
+    const { context, audit } = await runPolicy(pool, task, worktree.path);
+    const { verdict, value: answer } = await audited(
+      { runId, stepKey: `Build#${attempt}`, worktree, rules: { writeRoots: context.writeRoots, allowDeletions: audit.allowDeletions, warn: audit.warn } },
+      () => ledger.call({ runId, taskId: task.id, stepId: "Build", agent: "build", sessionId, directory: worktree.path, prompt }),
+    );
+    if (verdict.blocking !== null) return { ok: false, code: verdict.blocking.code, message: verdict.blocking.message };
+    if (answer === undefined) throw new KodoError("INTERNAL", "the build turn ended without an answer");
     await recordBuildAttempt(pool, { runId, attempt, summary: answer.text, retryContext: retry });
     return ok({ summary: answer.text });
   } catch (error) {
@@ -266,7 +299,12 @@ export async function verify(runId: string, attempt: number): Promise<StepOutcom
     const repo = await findRepoSettings(pool, task.repo_path);
     // The policy gate for (tests, run, {target}): the default rule checks the target against the
     // repository's test roots (verify/scope.ts) and its code (TARGET_OUTSIDE_ROOTS, …) is the decision's.
-    const decision = await evaluate(resolvePolicy({}), {
+    // Under governance, running tests is a capability the quorum enables for the repository.
+    if ((await findGovernance(pool, task.repo_path)) !== undefined && (await activeGovernance(pool, task.repo_path)).capabilities["tests"] !== true) {
+      return { ok: false, code: "DENIED_BY_RULE", message: `test execution is not an enabled capability of ${task.repo_path} (propose it: kodo propose capability --enable tests)` };
+    }
+    const { policy } = await runPolicy(pool, task, worktree.path);
+    const decision = await evaluate(policy, {
       tool: "tests",
       action: "run",
       args: { target: settings.target },
