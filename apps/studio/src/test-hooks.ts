@@ -10,6 +10,8 @@ export interface StudioTestHooks {
   connections(): number;
   /** ids of the events delivered to the page, in order */
   eventIds(): number[];
+  /** no task refresh scheduled or under way: what the board shows came from the stream */
+  boardSettled(): boolean;
   /** set at load: a reload would lose it */
   loadedAt: number;
 }
@@ -26,6 +28,7 @@ export function installTestHooks(kodo: Kodo): () => void {
     dropEventStream: () => kodo.live.drop(),
     connections: () => kodo.live.connections,
     eventIds: () => [...kodo.live.delivered],
+    boardSettled: () => kodo.board.settled,
     loadedAt: performance.timeOrigin,
   };
   return () => {

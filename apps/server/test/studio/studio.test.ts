@@ -246,7 +246,10 @@ describe("Studio in a browser", () => {
       if (new URL(request.url()).pathname === "/api/events") resumedWith.push(request.headers()["last-event-id"]);
     });
 
-    // the network refuses the stream from now on, and the open connection is cut
+    // a refresh of the card still under way would show the later state without the stream
+    await page.waitForFunction(() => window.__kodoStudio?.boardSettled() === true, undefined, { timeout: 30_000 });
+    // the network refuses the stream (and every task read) from now on, and the open connection is cut
+    await page.route("**/api/tasks/**", (route) => route.abort("connectionrefused"));
     await page.route("**/api/events*", (route) => route.abort("connectionrefused"));
     await page.evaluate(() => window.__kodoStudio?.dropEventStream());
     await page.locator("[data-stream=reconnecting]").waitFor();
@@ -256,6 +259,7 @@ describe("Studio in a browser", () => {
     expect(await page.locator(card("PlanningReview", task.id)).count()).toBe(1); // nothing else told the page
 
     await page.unroute("**/api/events*");
+    await page.unroute("**/api/tasks/**");
     await page.locator(card("Done", task.id)).waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => window.__kodoStudio?.loadedAt)).toBe(loadedAt);
     expect(await page.evaluate(() => window.__kodoStudio?.connections())).toBeGreaterThanOrEqual(2);

@@ -24,6 +24,7 @@ export class BoardModel {
   readonly #live: LiveEvents;
   readonly #gate = new EventGate((event) => this.#apply(event));
   readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  #reading = 0;
 
   constructor(api: KodoApi, live: LiveEvents) {
     this.#api = api;
@@ -80,15 +81,26 @@ export class BoardModel {
       taskId,
       setTimeout(() => {
         this.#refreshTimers.delete(taskId);
-        this.#api.getTask(taskId).then(
-          (task) => {
-            const known = this.task(taskId);
-            // the stream may have moved the status on while this read was under way
-            this.put(known !== undefined && Date.parse(known.updatedAt) > Date.parse(task.updatedAt) ? { ...task, status: known.status, currentRunId: known.currentRunId, updatedAt: known.updatedAt } : task);
-          },
-          () => undefined,
-        );
+        this.#reading += 1;
+        this.#api
+          .getTask(taskId)
+          .then(
+            (task) => {
+              const known = this.task(taskId);
+              // the stream may have moved the status on while this read was under way
+              this.put(known !== undefined && Date.parse(known.updatedAt) > Date.parse(task.updatedAt) ? { ...task, status: known.status, currentRunId: known.currentRunId, updatedAt: known.updatedAt } : task);
+            },
+            () => undefined,
+          )
+          .finally(() => {
+            this.#reading -= 1;
+          });
       }, delayMs),
     );
+  }
+
+  /** No task refresh is scheduled or under way (the board shows only what the stream said). */
+  get settled(): boolean {
+    return this.#refreshTimers.size === 0 && this.#reading === 0;
   }
 }
