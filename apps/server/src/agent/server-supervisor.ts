@@ -95,10 +95,14 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
 
   const apiKeyFile = path.join(stateDir, API_KEY_FILE);
   fs.writeFileSync(apiKeyFile, options.model.apiKey === "" ? "unused" : options.model.apiKey, { mode: 0o600 });
+  // The real file: inside the sandbox only its directory is bound, so a symlink to it would dangle.
+  const binary = fs.realpathSync(resolveOpenCodeBinary());
   let sandbox: ServiceSandbox | undefined;
   if (options.sandbox !== undefined) {
     prepareSandboxedStateDirs(stateDir);
-    sandbox = await prepareServiceSandbox(openCodeSandboxSpec(stateDir, apiKeyFile, options.sandbox));
+    // kodo itself may be installed where the sandbox hides (a checkout under /tmp): bind the binary's directory read-only
+    const withBinary = { ...options.sandbox, readOnly: [...(options.sandbox.readOnly ?? []), path.dirname(binary)] };
+    sandbox = await prepareServiceSandbox(openCodeSandboxSpec(stateDir, apiKeyFile, withBinary));
   }
   const password = randomBytes(24).toString("base64url");
   const http: TimedFetch = createTimedFetch(password, { ...DEFAULT_HTTP_TIMEOUTS, ...options.http });
@@ -109,7 +113,6 @@ export async function startOpenCodeServer(options: OpenCodeServerOptions): Promi
     // the sandbox has its own empty /tmp: an inherited TMPDIR below the host's /tmp would not exist in it
     extra: { ...(sandbox === undefined ? {} : { TMPDIR: "/tmp" }), ...options.env },
   });
-  const binary = resolveOpenCodeBinary();
   const recordPidfile = (pid: number, url: string): void => {
     // detached: the server leads its own process group, so pgid = pid
     const ownerStartTime = ownStartTime();
