@@ -17,7 +17,7 @@ export interface HttpTimeouts {
   requestMs: number;
 }
 
-export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { connectMs: 3_000, requestMs: 15_000 };
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { connectMs: 5_000, requestMs: 30_000 };
 
 /**
  * fetch for one OpenCode server: HTTP Basic auth, a connect timeout (undici dispatcher) and an

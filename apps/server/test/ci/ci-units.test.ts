@@ -106,8 +106,10 @@ describe("the JUnit report", () => {
 
 describe("the OpenCode client's HTTP timeouts", () => {
   it("default to the client's own and can be set from the environment", () => {
-    expect(loadConfig({ KODO_HOME: "/tmp/kodo-config-test" }).httpTimeouts).toEqual(DEFAULT_HTTP_TIMEOUTS);
-    expect(loadConfig({ KODO_HOME: "/tmp/kodo-config-test", KODO_HTTP_CONNECT_TIMEOUT_MS: "5000", KODO_HTTP_READ_TIMEOUT_MS: "30000" }).httpTimeouts).toEqual({ connectMs: 5000, requestMs: 30_000 });
+    // the defaults for setup calls: 5 s to connect, 30 s to read
+    expect(loadConfig({ KODO_HOME: "/tmp/kodo-config-test" }).httpTimeouts).toEqual({ connectMs: 5000, requestMs: 30_000 });
+    expect(DEFAULT_HTTP_TIMEOUTS).toEqual({ connectMs: 5000, requestMs: 30_000 });
+    expect(loadConfig({ KODO_HOME: "/tmp/kodo-config-test", KODO_HTTP_CONNECT_TIMEOUT_MS: "2000", KODO_HTTP_READ_TIMEOUT_MS: "60000" }).httpTimeouts).toEqual({ connectMs: 2000, requestMs: 60_000 });
     expect(() => loadConfig({ KODO_HOME: "/tmp/kodo-config-test", KODO_HTTP_READ_TIMEOUT_MS: "soon" })).toThrow(/KODO_HTTP_READ_TIMEOUT_MS must be a positive number/);
   });
 });
