@@ -194,7 +194,9 @@ export async function startKodo(options: StartOptions): Promise<Kodo> {
         provideStepServices(undefined);
       });
       lap("dbosLaunch");
-      const report = await reconcileRuns(database.pool, control, clock);
+      const report = await reconcileRuns(database.pool, control, clock, (runId) =>
+        writeRunEvidence({ pool: database.pool, runsDir: config.home.runs, runId, now: clock.now() }),
+      );
       for (const line of report) log(line);
     }
 

@@ -9,7 +9,13 @@ import type { RunControl } from "../workflow/runtime.js";
  * database calls active must have a live workflow behind it. One that does not is ended with a
  * reason, never left looking "running".
  */
-export async function reconcileRuns(pool: Pool, control: RunControl, clock: Clock): Promise<string[]> {
+export async function reconcileRuns(
+  pool: Pool,
+  control: RunControl,
+  clock: Clock,
+  /** writes the evidence bundle of a run this ends (every end leaves evidence) */
+  writeEvidence?: (runId: string) => Promise<unknown>,
+): Promise<string[]> {
   const report: string[] = [];
   for (const run of await activeRuns(pool)) {
     const status = await control.workflowStatus(run.id);
@@ -30,6 +36,10 @@ export async function reconcileRuns(pool: Pool, control: RunControl, clock: Cloc
       }),
     );
     report.push(`run ${run.id}: ${ending.code} (${ending.message})`);
+    if (writeEvidence !== undefined) {
+      // a bundle that cannot be written never changes how the run ended
+      await writeEvidence(run.id).catch((error: unknown) => report.push(`run ${run.id}: evidence not written (${error instanceof Error ? error.message : String(error)})`));
+    }
   }
   return report;
 }
