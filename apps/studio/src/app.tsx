@@ -3,6 +3,7 @@
  * inbox, under one header, all fed by one event stream.
  */
 import { useCallback, useEffect, useState, type ReactNode } from "react";
+import { Identity } from "./api/actor.js";
 import { KodoApi } from "./api/client.js";
 import { LiveEvents } from "./api/live-events.js";
 import { forgetToken, saveToken } from "./api/token.js";
@@ -15,6 +16,7 @@ import { BoardModel } from "./state/board.js";
 import { KodoContext, useKodo, type Kodo } from "./state/kodo.js";
 import { useStore } from "./state/store.js";
 import { TaskPage } from "./task/task-page.js";
+import { IdentityControl } from "./identity-control.js";
 import { NoToken } from "./no-token.js";
 import { installTestHooks } from "./test-hooks.js";
 
@@ -43,9 +45,10 @@ export function App(props: { initialToken: string | undefined }): ReactNode {
 
 function Connected(props: { token: string; onUnauthorized: () => void }): ReactNode {
   const [kodo] = useState<Kodo>(() => {
-    const api = new KodoApi(props.token, props.onUnauthorized);
+    const identity = new Identity();
+    const api = new KodoApi(props.token, props.onUnauthorized, () => identity.name.value);
     const live = new LiveEvents(() => api.headers());
-    return { api, live, board: new BoardModel(api, live), approvals: new ApprovalsModel(api, live) };
+    return { api, live, board: new BoardModel(api, live), approvals: new ApprovalsModel(api, live), identity };
   });
   const { onUnauthorized } = props;
   useEffect(() => {
@@ -56,8 +59,10 @@ function Connected(props: { token: string; onUnauthorized: () => void }): ReactN
     void kodo.board.load();
     void kodo.approvals.load();
     const removeHooks = installTestHooks(kodo);
+    const stopIdentity = kodo.identity.watch();
     return () => {
       stopWatching();
+      stopIdentity();
       removeHooks();
       kodo.live.stop();
     };
@@ -127,6 +132,7 @@ function Header(props: { route: string; onCreate: () => void }): ReactNode {
         <span className="live-dot" aria-hidden="true" />
         {state === "live" ? "Live" : state === "reconnecting" ? "Reconnecting…" : "Connecting…"}
       </span>
+      <IdentityControl />
       <button type="button" className="button primary" onClick={props.onCreate}>
         New task
       </button>

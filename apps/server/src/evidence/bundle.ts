@@ -83,6 +83,27 @@ export async function writeBundle(dir: string, entries: readonly BundleEntry[], 
     await writeSidecar(target, sha256);
     files.push({ path: entry.path, sha256, bytes });
   }
+  return writeManifest(dir, files, info);
+}
+
+/**
+ * Seals a directory whose files are already in place (each may already have its sidecar, e.g. the
+ * dogfood suite's ledger): every regular file gets a sidecar and a manifest entry, so
+ * `verifyBundle` (and `kodo verify`) checks the directory as a whole.
+ */
+export async function sealBundle(dir: string, info: BundleInfo = {}): Promise<Manifest> {
+  const files: ManifestFile[] = [];
+  for (const [relative, kind] of await listFiles(dir)) {
+    if (kind !== "file" || isReserved(relative)) continue;
+    const target = path.join(dir, ...relative.split("/"));
+    const { sha256, bytes } = await hashFile(target);
+    await writeSidecar(target, sha256);
+    files.push({ path: relative, sha256, bytes });
+  }
+  return writeManifest(dir, files, info);
+}
+
+async function writeManifest(dir: string, files: ManifestFile[], info: BundleInfo): Promise<Manifest> {
   files.sort((a, b) => compareBytes(a.path, b.path));
   const manifest: Manifest = {
     format: BUNDLE_FORMAT,

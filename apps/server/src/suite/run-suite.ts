@@ -20,6 +20,7 @@ import { suitePolicy } from "./policy.js";
 import { resultPath, RunSummarySchema, RUN_SUMMARY_SCHEMA_ID, SCHEMA_VERSION, validated, type RunSummary } from "./schemas.js";
 import { startSuiteAgent, startSuiteModel, suiteModelId, usesScriptedModel, type SuiteAgent, type SuiteModel } from "./suite-agent.js";
 import { entryCheck, porcelainStatus, prepareWorkspace, removeSuiteWorktree, type SuiteTarget, type SuiteWorkspace } from "./workspace.js";
+import { sealBundle } from "../evidence/bundle.js";
 
 export interface SuiteOptions {
   config: KodoConfig;
@@ -151,6 +152,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
 
   const summary = summarize(runId, repoCommit, executed, stopReason);
   await writeWithSidecar(path.join(runDir, "run_summary.json"), jsonText(summary));
+  // one manifest over the whole run directory: `kodo verify RUN_DIR` checks it as a bundle
+  await sealBundle(runDir, { runId });
   let removal = { removed: false, note: workspace === undefined ? "no workspace was made" : `kept ${workspace.directory} for inspection (the run did not pass)` };
   if (workspace !== undefined && summary.final_verdict === "PASS") removal = await removeSuiteWorktree(workspace);
   log(`${runId}: ${summary.final_verdict} (${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped); ${removal.note}`);

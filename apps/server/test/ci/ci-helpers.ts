@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CLI, makeHome } from "../support/kodo-process.js";
+import type { CiResult } from "../../src/ci/run-ci.js";
 
 export interface CliRun {
   code: number | null;
@@ -50,25 +51,8 @@ export async function writeTaskFile(dir: string, name: string, content: string |
   return file;
 }
 
-export interface ResultJson {
-  status: string;
-  exitCode: number;
-  code: string | null;
-  message: string;
-  cause: { code: string; message: string } | null;
-  title: string | null;
-  taskId: string | null;
-  runId: string | null;
-  runStatus: string | null;
-  durations: { totalMs: number; startupMs: number | null; runMs: number | null; shutdownMs: number | null };
-  usage: { calls: number; tokensInput: number; tokensOutput: number } | null;
-  evidenceDir: string | null;
-  evidenceVerified: boolean | null;
-  outDir: string;
-  home: string | null;
-  homeKept: boolean;
-  cleanupComplete: boolean;
-}
+/** result.json as `kodo ci run` writes it (the type is the writer's own). */
+export type ResultJson = CiResult;
 
 export async function readResult(outDir: string): Promise<ResultJson> {
   return JSON.parse(await readFile(path.join(outDir, "result.json"), "utf8")) as ResultJson;

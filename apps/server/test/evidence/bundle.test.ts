@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { verifyBundle, writeBundle, type BundleEntry } from "../../src/evidence/bundle.js";
+import { sealBundle, verifyBundle, writeBundle, type BundleEntry } from "../../src/evidence/bundle.js";
 import { sidecarLine } from "../../src/evidence/sidecar.js";
 
 const execFileAsync = promisify(execFile);
@@ -174,5 +174,20 @@ describe("verifyBundle", () => {
 
   it("is NOT_FOUND for a directory that does not exist", async () => {
     await expect(verifyBundle(path.join(os.tmpdir(), "kodo-no-such-bundle-dir"))).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("sealBundle", () => {
+  it("turns a directory written file by file into a bundle that verifies, and catches a later change", async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, "run_summary.json"), '{"final_verdict":"PASS"}\n');
+    await writeFile(path.join(dir, "notes.txt"), "one\n");
+    // a file that already has its sidecar keeps a correct one
+    await writeFile(path.join(dir, "notes.txt.sha256"), sidecarLine(sha("one\n"), "notes.txt"));
+    const manifest = await sealBundle(dir, { runId: "RUN_0001" });
+    expect(manifest.files.map((file) => file.path)).toEqual(["notes.txt", "run_summary.json"]);
+    expect(await verifyBundle(dir)).toMatchObject({ ok: true, missing: [], extra: [], changed: [] });
+    await writeFile(path.join(dir, "notes.txt"), "two\n");
+    expect(await verifyBundle(dir)).toMatchObject({ ok: false, changed: ["notes.txt"] });
   });
 });

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyBundle } from "../../src/evidence/bundle.js";
 import { CASE_IDS } from "../../src/suite/cases.js";
 import { runSuite, type SuiteReport } from "../../src/suite/run-suite.js";
 import { CaseResultSchema, RunSummarySchema } from "../../src/suite/schemas.js";
@@ -131,6 +132,8 @@ describe("kodo suite run, offline", () => {
       expect((await evidenceText(report.runDir, id, "repo_commit.txt")).trim()).toMatch(/^[0-9a-f]{40}$/);
     }
     expect(await sidecarProblems(report.runDir)).toEqual([]);
+    // the run directory is sealed as one bundle: kodo verify checks it whole
+    expect(await verifyBundle(report.runDir)).toMatchObject({ ok: true, missing: [], extra: [], changed: [] });
   });
 
   it("removes its worktree with git worktree remove after the PASS, keeps the work on its branch, and leaves the user's checkout and no process behind", async () => {

@@ -1,7 +1,8 @@
 /**
  * The board's client of the kodo API: `Authorization: Bearer` on every request (no cookies, so no
  * cross-site request can act as the board), answers parsed with the schemas of @kodo/contracts,
- * failures as `ApiFailure` with the server's stable code.
+ * failures as `ApiFailure` with the server's stable code. The decisions (a plan approved or rejected,
+ * an ask answered) also send `X-Kodo-Actor` with the name the person declared, when there is one.
  */
 import {
   ApiError,
@@ -9,6 +10,7 @@ import {
   ApprovalList,
   ExecuteResponse,
   PlanDecisionResponse,
+  PlanQuorumStatus,
   Run,
   RunSessionList,
   Task,
@@ -47,13 +49,19 @@ const ActivityList = field("items", ActivityItem.array());
 
 const REQUEST_TIMEOUT_MS = 20_000;
 
+/** The header that names who decides (apps/server/src/http/actor.ts). */
+export const ACTOR_HEADER = "x-kodo-actor";
+
 export class KodoApi {
   readonly #token: string;
   readonly #onUnauthorized: () => void;
+  readonly #actor: () => string | undefined;
 
-  constructor(token: string, onUnauthorized: () => void) {
+  /** `actor`: the declared name at the time of a decision; undefined sends no header (kodo records `api`). */
+  constructor(token: string, onUnauthorized: () => void, actor: () => string | undefined = () => undefined) {
     this.#token = token;
     this.#onUnauthorized = onUnauthorized;
+    this.#actor = actor;
   }
 
   get token(): string {
@@ -81,11 +89,16 @@ export class KodoApi {
   }
 
   approvePlan(runId: string, comment?: string): Promise<PlanDecisionResponse> {
-    return this.#json("POST", `/api/runs/${encodeURIComponent(runId)}/approve-plan`, PlanDecisionResponse, comment === undefined ? {} : { comment });
+    return this.#json("POST", `/api/runs/${encodeURIComponent(runId)}/approve-plan`, PlanDecisionResponse, comment === undefined ? {} : { comment }, this.#actorHeaders());
   }
 
   rejectPlan(runId: string, reason: string): Promise<PlanDecisionResponse> {
-    return this.#json("POST", `/api/runs/${encodeURIComponent(runId)}/reject-plan`, PlanDecisionResponse, { reason });
+    return this.#json("POST", `/api/runs/${encodeURIComponent(runId)}/reject-plan`, PlanDecisionResponse, { reason }, this.#actorHeaders());
+  }
+
+  /** The plan quorum of a run (404 NOT_FOUND while its repository has none or nobody voted). */
+  planVotes(runId: string): Promise<PlanQuorumStatus> {
+    return this.#json("GET", `/api/runs/${encodeURIComponent(runId)}/plan-votes`, PlanQuorumStatus);
   }
 
   cancelRun(runId: string): Promise<Run> {
@@ -119,7 +132,7 @@ export class KodoApi {
   }
 
   answerApproval(id: string, answer: AnswerApprovalRequest): Promise<Approval> {
-    return this.#json("POST", `/api/approvals/${encodeURIComponent(id)}`, Approval, answer);
+    return this.#json("POST", `/api/approvals/${encodeURIComponent(id)}`, Approval, answer, this.#actorHeaders());
   }
 
   /** Headers of every request, the event stream's included. */
@@ -127,20 +140,26 @@ export class KodoApi {
     return { authorization: `Bearer ${this.#token}` };
   }
 
-  async #json<T>(method: "GET" | "POST", path: string, schema: Schema<T>, body?: unknown): Promise<T> {
-    const response = await this.#fetch(method, path, body);
+  /** The name that decides, only on the decision calls. */
+  #actorHeaders(): Record<string, string> {
+    const actor = this.#actor();
+    return actor === undefined ? {} : { [ACTOR_HEADER]: actor };
+  }
+
+  async #json<T>(method: "GET" | "POST", path: string, schema: Schema<T>, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const response = await this.#fetch(method, path, body, extraHeaders);
     const raw: unknown = await response.json().catch(() => undefined);
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw new ApiFailure(response.status, "INVALID_RESPONSE", `${method} ${path}: the answer is not what the board expects (${parsed.error.message.slice(0, 300)})`);
     return parsed.data;
   }
 
-  async #fetch(method: "GET" | "POST", path: string, body?: unknown): Promise<Response> {
+  async #fetch(method: "GET" | "POST", path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(path, {
         method,
-        headers: { ...this.headers(), accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: { ...extraHeaders, ...this.headers(), accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         credentials: "omit",
         cache: "no-store",

@@ -1,5 +1,6 @@
-/** What every page needs: the API client, the event stream and the shared models. */
+/** What every page needs: the API client, the event stream, the shared models and who you are. */
 import { createContext, useContext, useEffect, useState } from "react";
+import type { Identity } from "../api/actor.js";
 import type { KodoApi } from "../api/client.js";
 import type { LiveEvents } from "../api/live-events.js";
 import type { ApprovalsModel } from "./approvals.js";
@@ -10,6 +11,7 @@ export interface Kodo {
   live: LiveEvents;
   board: BoardModel;
   approvals: ApprovalsModel;
+  identity: Identity;
 }
 
 export const KodoContext = createContext<Kodo | null>(null);

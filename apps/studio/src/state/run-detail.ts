@@ -1,9 +1,10 @@
 /**
  * One run as the task page shows it: the run (history, plan, attempts, ledger, artifacts), its agent
  * sessions and what they did, kept current by the run's events. Like the board, it loads after the
- * stream is open and applies the events that arrived meanwhile afterwards.
+ * stream is open and applies the events that arrived meanwhile afterwards. Under a plan quorum it
+ * also keeps the votes: from this page's own vote, and read again when someone else votes.
  */
-import type { ActivityItem, Run, RunSession, StoredEvent } from "@kodo/contracts";
+import type { ActivityItem, PlanQuorumStatus, Run, RunSession, StoredEvent } from "@kodo/contracts";
 import { describeFailure, type KodoApi } from "../api/client.js";
 import type { LiveEvents } from "../api/live-events.js";
 import { EventGate } from "./event-gate.js";
@@ -16,6 +17,8 @@ export interface RunDetailState {
   sessions: readonly RunSession[];
   /** per session, its items by item id */
   activity: ReadonlyMap<string, ReadonlyMap<string, ActivityItem>>;
+  /** the plan quorum's votes and tally, once a vote was seen (undefined: no quorum, or none known yet) */
+  planQuorum: PlanQuorumStatus | undefined;
 }
 
 const REFRESH_DELAY_MS = 250;
@@ -26,13 +29,14 @@ function runIdOf(stored: StoredEvent): string | null | undefined {
 }
 
 export class RunDetail {
-  readonly store = new Store<RunDetailState>({ phase: "loading", error: undefined, run: undefined, sessions: [], activity: new Map() });
+  readonly store = new Store<RunDetailState>({ phase: "loading", error: undefined, run: undefined, sessions: [], activity: new Map(), planQuorum: undefined });
   readonly #api: KodoApi;
   readonly #live: LiveEvents;
   readonly #runId: string;
   readonly #gate = new EventGate((event) => this.#apply(event));
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #sessionsTimer: ReturnType<typeof setTimeout> | undefined;
+  #votesTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: () => void = () => undefined;
   #closed = false;
 
@@ -52,6 +56,7 @@ export class RunDetail {
     this.#unsubscribe();
     clearTimeout(this.#refreshTimer);
     clearTimeout(this.#sessionsTimer);
+    clearTimeout(this.#votesTimer);
   }
 
   async load(): Promise<void> {
@@ -60,7 +65,7 @@ export class RunDetail {
       const lists = await Promise.all(sessions.map((session) => this.#api.sessionActivity(session.sessionId)));
       if (this.#closed) return;
       const activity = new Map(sessions.map((session, index) => [session.sessionId, new Map((lists[index] ?? []).map((item) => [item.itemId, item]))]));
-      this.store.set({ phase: "ready", error: undefined, run, sessions, activity });
+      this.store.set((state) => ({ ...state, phase: "ready", error: undefined, run, sessions, activity }));
       this.#gate.release();
     } catch (error) {
       this.store.set((state) => ({ ...state, phase: "error", error: describeFailure(error) }));
@@ -70,6 +75,11 @@ export class RunDetail {
   /** A run this page changed (a decision, a cancel): shown at once. */
   put(run: Run): void {
     this.store.set((state) => ({ ...state, run }));
+  }
+
+  /** The plan quorum as a decision of this page answered it. */
+  putQuorum(planQuorum: PlanQuorumStatus): void {
+    if (planQuorum.runId === this.#runId) this.store.set((state) => ({ ...state, planQuorum }));
   }
 
   #apply(stored: StoredEvent): void {
@@ -88,12 +98,20 @@ export class RunDetail {
     if (runIdOf(stored) !== this.#runId) return;
     if (event.type === "session.started") this.#refreshSessions();
     else this.#refreshRun();
+    if (event.type === "plan.vote_recorded") this.#refreshVotes();
   }
 
   #refreshRun(): void {
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = setTimeout(() => {
       this.#api.getRun(this.#runId).then((run) => !this.#closed && this.put(run), () => undefined);
+    }, REFRESH_DELAY_MS);
+  }
+
+  #refreshVotes(): void {
+    clearTimeout(this.#votesTimer);
+    this.#votesTimer = setTimeout(() => {
+      this.#api.planVotes(this.#runId).then((planQuorum) => !this.#closed && this.putQuorum(planQuorum), () => undefined);
     }, REFRESH_DELAY_MS);
   }
 

@@ -39,21 +39,21 @@ export function TaskPage(props: { taskId: string }): ReactNode {
 
 const NO_RUN = new Store<RunDetailState | undefined>(undefined);
 
-/** The current run's detail, loaded and followed while the page shows it. */
-function useRunDetail(runId: string | null): RunDetailState | undefined {
+/** The current run's detail, loaded and followed while the page shows it (and the model, to tell it of a decision). */
+function useRunDetail(runId: string | null): { state: RunDetailState | undefined; model: RunDetail | undefined } {
   const { api, live } = useKodo();
   const detail = useMemo(() => (runId === null ? undefined : new RunDetail(api, live, runId)), [api, live, runId]);
   useEffect(() => {
     detail?.start();
     return () => detail?.close();
   }, [detail]);
-  return useStore<RunDetailState | undefined>(detail?.store ?? NO_RUN);
+  return { state: useStore<RunDetailState | undefined>(detail?.store ?? NO_RUN), model: detail };
 }
 
 function TaskView(props: { task: Task }): ReactNode {
   const { task } = props;
   const { api, board, approvals } = useKodo();
-  const detail = useRunDetail(task.currentRunId);
+  const { state: detail, model } = useRunDetail(task.currentRunId);
   const { pending } = useStore(approvals.store);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | undefined>();
@@ -158,7 +158,7 @@ function TaskView(props: { task: Task }): ReactNode {
                 <p>{run.error.message}</p>
               </section>
             ) : null}
-            <PlanCard run={run} planApproval={task.planApproval} />
+            <PlanCard run={run} planQuorum={detail.planQuorum} onQuorum={(status) => model?.putQuorum(status)} />
             <DiffSection run={run} />
             <TestsSection run={run} />
             <ActivitySection sessions={detail.sessions} activity={detail.activity} />
