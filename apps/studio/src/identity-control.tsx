@@ -20,7 +20,7 @@ export function IdentityControl(): ReactNode {
         className={`identity${name === undefined ? " identity-unset" : ""}`}
         aria-haspopup="dialog"
         onClick={() => identity.edit()}
-        title="the name Studio sends with your decisions (X-Kodo-Actor)"
+        title={`${name === undefined ? "No name set" : `You are ${name}`}: the name Studio sends with your decisions (X-Kodo-Actor)`}
         data-actor={name ?? ""}
       >
         You are: <strong>{name ?? "not set"}</strong>

@@ -1,11 +1,14 @@
 /**
  * Studio's pure pieces, without a browser: the unified-diff parser of the diff viewer, the SSE
- * parser of the event stream, and reading the token out of a link.
+ * parser of the event stream, reading the token out of a link, the name Studio sends as
+ * X-Kodo-Actor, and a plan quorum's tally.
  */
 import { describe, expect, it } from "vitest";
 import { fileLabel, parseUnifiedDiff } from "../../../studio/src/lib/diff.js";
 import { SseParser } from "@kodo/contracts";
 import { tokenFromFragment, tokenFromInput } from "../../../studio/src/api/token.js";
+import { parseActorName } from "../../../studio/src/api/actor.js";
+import { quorumTally } from "../../../studio/src/lib/quorum.js";
 
 const TOKEN = "0123456789abcdef".repeat(4);
 
@@ -103,5 +106,25 @@ describe("the token in a link", () => {
     expect(tokenFromInput(` ${TOKEN} `)).toBe(TOKEN);
     expect(tokenFromInput("http://127.0.0.1:7433/")).toBeUndefined();
     expect(tokenFromInput(`http://127.0.0.1:7433/?token=${TOKEN}`)).toBeUndefined();
+  });
+});
+
+describe("who you are (X-Kodo-Actor)", () => {
+  it("takes what the server takes, trimmed; empty is not set; anything else says the rule", () => {
+    expect(parseActorName(" alice ")).toEqual({ name: "alice" });
+    expect(parseActorName("bob.smith@example-1_x")).toEqual({ name: "bob.smith@example-1_x" });
+    expect(parseActorName("a".repeat(100))).toEqual({ name: "a".repeat(100) });
+    expect(parseActorName("  ")).toEqual({ name: undefined });
+    for (const bad of ["alice smith", "a".repeat(101), "ålice", "a/b", "a:b"]) expect(parseActorName(bad)).toEqual({ error: "A name is 1–100 characters of A-Z a-z 0-9 . _ @ - (no spaces)." });
+  });
+});
+
+describe("a plan quorum's tally", () => {
+  const vote = (approver: string, choice: "approve" | "reject") => ({ approver, vote: choice, comment: null, votedAt: "2026-01-01T00:00:00.000Z" });
+  it("counts approvals against the required number, with names, and the rejections", () => {
+    expect(quorumTally({ required: 2, votes: [] })).toBe("0 of 2 approvals");
+    expect(quorumTally({ required: 2, votes: [vote("alice", "approve")] })).toBe("1 of 2 approvals: alice");
+    expect(quorumTally({ required: 3, votes: [vote("alice", "approve"), vote("bob", "reject"), vote("carol", "approve")] })).toBe("2 of 3 approvals: alice, carol · 1 rejection: bob");
+    expect(quorumTally({ required: 1, votes: [vote("bob", "reject"), vote("dan", "reject")] })).toBe("0 of 1 approval · 2 rejections: bob, dan");
   });
 });

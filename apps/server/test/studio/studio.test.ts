@@ -2,7 +2,8 @@
  * Studio in a real browser (Debian's Chromium, headless) against a real `kodo serve` with the
  * scripted model: the token arrives in the fragment and leaves the address bar; a task is created
  * and run from the page, its plan approved (or rejected) there, and the card moves live to Done
- * with its diff; an agent's bash call is allowed from the approvals inbox; the event stream is cut
+ * with its diff; an agent's bash call is allowed from the approvals inbox by a person who said who
+ * they are ("You are: alice", sent as X-Kodo-Actor and recorded); the event stream is cut
  * while a run moves on and the board catches up after the reconnect, without a reload.
  * With KODO_SCREENSHOTS=1 the main screens are saved to docs/screenshots/ (light and dark).
  */
@@ -13,7 +14,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecuteResponse, Run, StoredEvent, Task } from "@kodo/contracts";
+import type { ApprovalList, ExecuteResponse, Run, StoredEvent, Task } from "@kodo/contracts";
 import { DEMO_TASK } from "../../src/demo/run-demo.js";
 import { collectEvents, ok, until } from "../support/api.js";
 import { CLI } from "../support/kodo-process.js";
@@ -200,12 +201,32 @@ describe("Studio in a browser", () => {
     expect(tab.errors).toEqual([]);
   });
 
-  it("answers an agent's bash call from the approvals inbox, its deadline counting down", { timeout: 420_000 }, async () => {
+  it("answers an agent's bash call from the approvals inbox as alice, its deadline counting down", { timeout: 420_000 }, async () => {
     const tab = await newTab();
     const { page } = tab;
     await openStudio(tab);
     const taskId = await createFromDialog(page, { title: "Ask before bash", prompt: `${DEMO_TASK.prompt} ASK-BASH`, auto: true, policy: ASK_BASH_POLICY });
     const runId = await currentRun(taskId);
+
+    // while the run starts: say who you are, checked with the server's rule (Escape closes without a change)
+    const you = page.getByRole("button", { name: /^You are:/ });
+    expect(await you.textContent()).toBe("You are: not set");
+    await you.focus();
+    await page.keyboard.press("Enter");
+    const who = page.getByRole("dialog", { name: "Who are you?" });
+    await who.getByLabel("Your name").fill("alice");
+    await page.keyboard.press("Escape");
+    await who.waitFor({ state: "hidden" });
+    expect(await you.textContent()).toBe("You are: not set");
+    await you.click();
+    await who.getByLabel("Your name").fill("alice smith");
+    await who.getByRole("button", { name: "Save" }).click();
+    await who.getByRole("alert").filter({ hasText: "1–100 characters of A-Z a-z 0-9 . _ @ -" }).waitFor();
+    await who.getByLabel("Your name").fill("alice");
+    await page.keyboard.press("Enter");
+    await who.waitFor({ state: "hidden" });
+    expect(await you.textContent()).toBe("You are: alice");
+    expect(await page.evaluate(() => window.localStorage.getItem("kodo.actor"))).toBe("alice");
     // the task page shows the ask as it arrives
     await page.locator(".asks .approval").waitFor({ timeout: RUN_TIMEOUT });
 
@@ -225,7 +246,9 @@ describe("Studio in a browser", () => {
     await ask.getByRole("button", { name: "Allow once" }).click();
     await ask.waitFor({ state: "detached" });
     await page.getByRole("heading", { name: "Nothing waits for you" }).waitFor();
-    await page.locator(".recent-list li", { hasText: "once" }).first().waitFor();
+    await page.locator(".recent-list li", { hasText: "by alice" }).first().waitFor();
+    const { approvals } = await ok<ApprovalList>(kodoUrl(), "GET", `/api/approvals?status=all&runId=${runId}`);
+    expect(approvals.map((approval) => [approval.decision, approval.answeredBy])).toEqual([["once", "alice"]]);
     const run = await runEnded(kodoUrl(), runId, RUN_TIMEOUT);
     expect(run.status).toBe("Done");
     expect(readFileSync(path.join(run.worktreePath ?? "", "approved.txt"), "utf8")).toBe("ran-after-approval\n");

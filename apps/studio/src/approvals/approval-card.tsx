@@ -5,10 +5,10 @@
  */
 import { useId, useState, type ReactNode } from "react";
 import type { Approval, ApprovalDecision } from "@kodo/contracts";
-import { describeFailure } from "../api/client.js";
 import { clock, remaining } from "../lib/format.js";
 import { followLink } from "../lib/router.js";
 import { useKodo, useNow } from "../state/kodo.js";
+import { DecisionFailure } from "../ui/decision-failure.js";
 
 function commandOf(approval: Approval): string | undefined {
   const command = approval.metadata["command"];
@@ -31,7 +31,7 @@ export function ApprovalCard(props: { approval: Approval; taskTitle?: string | u
   const { api, approvals } = useKodo();
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string | undefined>();
+  const [failure, setFailure] = useState<unknown>();
   const id = useId();
   const command = commandOf(approval);
   const isQuestion = approval.kind === "question";
@@ -43,7 +43,7 @@ export function ApprovalCard(props: { approval: Approval; taskTitle?: string | u
       const answered = await api.answerApproval(approval.id, { decision, ...(text.trim() === "" ? {} : { message: text.trim() }) });
       approvals.answered(answered);
     } catch (error) {
-      setFailure(describeFailure(error));
+      setFailure(error);
     } finally {
       setBusy(false);
     }
@@ -125,11 +125,7 @@ export function ApprovalCard(props: { approval: Approval; taskTitle?: string | u
           </button>
         </div>
       </form>
-      {failure !== undefined ? (
-        <p className="field-error" role="alert">
-          {failure}
-        </p>
-      ) : null}
+      {failure !== undefined ? <DecisionFailure error={failure} /> : null}
     </article>
   );
 }

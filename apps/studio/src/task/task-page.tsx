@@ -158,7 +158,7 @@ function TaskView(props: { task: Task }): ReactNode {
                 <p>{run.error.message}</p>
               </section>
             ) : null}
-            <PlanCard run={run} planQuorum={detail.planQuorum} onQuorum={(status) => model?.putQuorum(status)} />
+            <PlanCard run={run} planApproval={task.planApproval} planQuorum={detail.planQuorum} onQuorum={(status) => model?.putQuorum(status)} />
             <DiffSection run={run} />
             <TestsSection run={run} />
             <ActivitySection sessions={detail.sessions} activity={detail.activity} />
