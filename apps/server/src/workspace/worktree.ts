@@ -14,21 +14,8 @@ import { removeWorktree, type RemoveResult } from "./remove-worktree.js";
 import type { Worktree } from "./types.js";
 
 export { writeAgentInstructions, restoreRepositoryAgentsFile, KODO_SECTION_BEGIN, KODO_SECTION_END } from "./agent-instructions.js";
-export {
-  auditWorktree,
-  takeAuditSnapshot,
-  restoreWorktree,
-  assertKodoWorktree,
-  type KodoWorktreeOptions,
-  AUDIT_SNAPSHOT_FORMAT,
-  AuditSnapshotSchema,
-  type AuditFinding,
-  type AuditReport,
-  type AuditRules,
-  type AuditSnapshot,
-  type FindingKind,
-  type RestoreResult,
-} from "./audit.js";
+// the worktree audit: snapshot, audit, restore, and the WORKTREE_REQUIRED guard
+export * from "./audit.js";
 export { commitWork, type CommitAuthor, type CommitResult } from "./commit-work.js";
 export { createWorktree, type CreateWorktreeOptions } from "./create-worktree.js";
 export { diffWork, type WorkDiff } from "./diff-work.js";
